@@ -1,0 +1,1 @@
+"""Backends: lowering of the gemmini dialect to programs for the hardware and the simulator."""

@@ -1,0 +1,1 @@
+"""Faithful reimplementation of the Gemmini software library (gemmini.h) tiling: the baseline."""

@@ -1,0 +1,1 @@
+"""Built-in target descriptions (TOML), loaded by gemforge.target."""

@@ -1,0 +1,1 @@
+"""The event-driven Gemmini simulator: timing, bit-exact functional model, stats and traces."""
