@@ -1,0 +1,227 @@
+"""Host kernels (Program ``HostOp``) as plain C functions over the DRAM image.
+
+Each supported kind has a writer returning the function body; the semantics are those
+of the simulator's numpy kernels (``gemforge.sim.host``), element for element.
+A kind without a writer is a CBackendError naming the op.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from gemforge.backends.gemmini.c_expr import c_float
+from gemforge.backends.gemmini.c_image import C_TYPES, CBackendError, ImageLayout
+from gemforge.backends.gemmini.program import HostOp, Program
+
+KernelWriter = Callable[[HostOp, ImageLayout, Program], list[str]]
+WRITERS: dict[str, KernelWriter] = {}
+
+
+def supported_kinds() -> list[str]:
+    """Host-kernel kinds the C backend can emit."""
+    return sorted(WRITERS)
+
+
+def host_kernel(op: HostOp, fn: str, lay: ImageLayout, program: Program) -> list[str]:
+    """``static void fn(void) { ... }`` computing ``op`` on the image."""
+    writer = WRITERS.get(op.kind)
+    if writer is None:
+        raise CBackendError(f"program {program.name}: host kernel {op.kind}({', '.join(op.inputs)}) has no C "
+                            f"implementation (supported: {', '.join(supported_kinds()) or 'none'})")
+    return [f"static void {fn}(void) {{", *("  " + line for line in writer(op, lay, program)), "}"]
+
+
+def ctype(program: Program, name: str) -> str:
+    return C_TYPES[program.tensor(name).dtype]
+
+
+# ----------------------------------------------------------------------------- helpers
+def _f32(x: float) -> str:
+    """An exact C float literal for ``np.float32(x)``."""
+    v = float(np.float32(x))
+    if not math.isfinite(v):
+        raise CBackendError(f"host kernel scale {x!r} is not a finite float32")
+    return c_float(v)
+
+
+def _tensor(program: Program, lay: ImageLayout, name: str) -> tuple[str, str, int, tuple[int, ...]]:
+    """(pointer macro, C element type, element count, shape) of a tensor."""
+    t = program.tensor(name)
+    return lay.pointer(name), C_TYPES[t.dtype], t.size, t.shape
+
+
+def _store(ctype_: str, expr: str) -> str:
+    """C expression converting a float ``expr`` (already rounded) to ``ctype_`` like numpy's
+    clip-then-cast; floats are just cast."""
+    if ctype_ in ("float", "double"):
+        return f"({ctype_})({expr})"
+    return f"gf_sat_{ctype_}({expr})"
+
+
+def _relu(op: HostOp, expr: str) -> str:
+    return f"({expr} > 0 ? {expr} : 0)" if op.attrs.get("relu") else expr
+
+
+def _need(op: HostOp, n_in: int, n_out: int = 1) -> None:
+    if len(op.inputs) not in ((n_in,) if isinstance(n_in, int) else n_in) or len(op.outputs) != n_out:
+        raise CBackendError(f"host kernel {op.kind}({', '.join(op.inputs)}): expected {n_in} input(s) and "
+                            f"{n_out} output(s)")
+
+
+def _same_size(program: Program, op: HostOp, *names: str) -> int:
+    sizes = {program.tensor(n).size for n in names}
+    if len(sizes) != 1:
+        raise CBackendError(f"host kernel {op.kind}({', '.join(op.inputs)}): tensors {', '.join(names)} differ in size")
+    return sizes.pop()
+
+
+def _writer(kind: str):
+    def deco(fn: KernelWriter) -> KernelWriter:
+        WRITERS[kind] = fn
+        return fn
+
+    return deco
+
+
+# ----------------------------------------------------------------------------- kernels
+@_writer("copy")
+def _copy(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
+    _need(op, 1)
+    (src, _, _, _), (dst, dt, _, _) = (_tensor(program, lay, n) for n in (op.inputs[0], op.outputs[0]))
+    n = _same_size(program, op, op.inputs[0], op.outputs[0])
+    return [f"for (size_t i = 0; i < {n}; i++) {dst}[i] = ({dt}){src}[i];"]
+
+
+@_writer("relu")
+def _relu_kernel(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
+    _need(op, 1)
+    (src, _, _, _), (dst, dt, _, _) = (_tensor(program, lay, n) for n in (op.inputs[0], op.outputs[0]))
+    n = _same_size(program, op, op.inputs[0], op.outputs[0])
+    return [f"for (size_t i = 0; i < {n}; i++) {dst}[i] = ({dt})({src}[i] > 0 ? {src}[i] : 0);"]
+
+
+@_writer("requantize")
+def _requantize(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
+    _need(op, 1)
+    (src, _, _, _), (dst, dt, _, _) = (_tensor(program, lay, n) for n in (op.inputs[0], op.outputs[0]))
+    n = _same_size(program, op, op.inputs[0], op.outputs[0])
+    scaled = f"gf_rne((float){src}[i] * {_f32(op.attrs['scale'])})"
+    return [f"for (size_t i = 0; i < {n}; i++) {{",
+            f"  {dt} y = {_store(dt, scaled)};",
+            f"  {dst}[i] = {_relu(op, 'y')};",
+            "}"]
+
+
+@_writer("add")
+def _add(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
+    _need(op, 2)
+    a, b, out = (_tensor(program, lay, n) for n in (*op.inputs, op.outputs[0]))
+    n = _same_size(program, op, *op.inputs, op.outputs[0])
+    sa, sb = _f32(op.attrs.get("scale_a", 1.0)), _f32(op.attrs.get("scale_b", 1.0))
+    dt = out[1]
+    return [f"for (size_t i = 0; i < {n}; i++) {{",
+            "  /* two fp32 products then an fp32 sum; volatile keeps them from fusing into an FMA */",
+            f"  volatile float pa = (float){a[0]}[i] * {sa}, pb = (float){b[0]}[i] * {sb};",
+            "  float s = pa + pb;",
+            f"  {dt} y = {_store(dt, 'gf_rne(s)')};",
+            f"  {out[0]}[i] = {_relu(op, 'y')};",
+            "}"]
+
+
+@_writer("max_pool2d")
+def _max_pool(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
+    _need(op, 1)
+    (src, st, _, shape), (dst, dt, size, _) = (_tensor(program, lay, n) for n in (op.inputs[0], op.outputs[0]))
+    if len(shape) != 4:
+        raise CBackendError(f"host kernel max_pool2d({op.inputs[0]}): input must be NHWC, shape {shape}")
+    n, h, w, c = shape
+    k, s, p = op.attrs["kernel"], op.attrs["stride"], op.attrs.get("padding", 0)
+    oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+    if n * oh * ow * c != size:
+        raise CBackendError(f"host kernel max_pool2d({op.inputs[0]}): output {op.outputs[0]} has {size} elements, "
+                            f"expected {n * oh * ow * c}")
+    lowest = "-INFINITY" if st in ("float", "double") else f"gf_lowest_{st}"
+    return [f"for (size_t b = 0; b < {n}; b++)",
+            f"for (size_t oy = 0; oy < {oh}; oy++)",
+            f"for (size_t ox = 0; ox < {ow}; ox++)",
+            f"for (size_t ch = 0; ch < {c}; ch++) {{",
+            f"  {st} m = {lowest};  /* padding is the lowest value: it never wins */",
+            f"  for (size_t ky = 0; ky < {k}; ky++)",
+            f"  for (size_t kx = 0; kx < {k}; kx++) {{",
+            f"    long y = (long)(oy * {s} + ky) - {p}, x = (long)(ox * {s} + kx) - {p};",
+            f"    if (y < 0 || y >= {h} || x < 0 || x >= {w}) continue;",
+            f"    {st} v = {src}[((b * {h} + (size_t)y) * {w} + (size_t)x) * {c} + ch];",
+            "    if (v > m) m = v;",
+            "  }",
+            f"  {dst}[((b * {oh} + oy) * {ow} + ox) * {c} + ch] = ({dt})m;",
+            "}"]
+
+
+@_writer("global_avg_pool")
+def _global_avg_pool(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
+    _need(op, 1)
+    (src, _, _, shape), (dst, dt, size, _) = (_tensor(program, lay, n) for n in (op.inputs[0], op.outputs[0]))
+    if len(shape) != 4 or size != shape[0] * shape[3]:
+        raise CBackendError(f"host kernel global_avg_pool({op.inputs[0]}): needs NHWC input and (N, C) output")
+    n, h, w, c = shape
+    scale = _f32(op.attrs.get("scale", 1.0 / (h * w)))
+    return [f"for (size_t b = 0; b < {n}; b++)",
+            f"for (size_t ch = 0; ch < {c}; ch++) {{",
+            "  int64_t total = 0;",
+            f"  for (size_t i = 0; i < {h * w}; i++) total += {src}[(b * {h * w} + i) * {c} + ch];",
+            f"  {dst}[b * {c} + ch] = {_store(dt, f'gf_rne((float)total * {scale})')};",
+            "}"]
+
+
+@_writer("matmul")
+def _matmul(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
+    _need(op, (2, 3))
+    a, b = (_tensor(program, lay, x) for x in op.inputs[:2])
+    out = _tensor(program, lay, op.outputs[0])
+    if len(a[3]) != 2 or len(b[3]) != 2 or a[3][1] != b[3][0] or out[2] != a[3][0] * b[3][1]:
+        raise CBackendError(f"host kernel matmul({', '.join(op.inputs)}): shapes {a[3]} x {b[3]} -> "
+                            f"{program.tensor(op.outputs[0]).shape} do not match")
+    m, k, n = a[3][0], a[3][1], b[3][1]
+    dt = out[1]
+    bias = f" + (int64_t){_tensor(program, lay, op.inputs[2])[0]}[j]" if len(op.inputs) > 2 else ""
+    scale = op.attrs.get("scale")
+    value = _store(dt, f"gf_rne((float)acc * {_f32(scale)})") if scale is not None else _store(dt, "acc")
+    return [f"for (size_t i = 0; i < {m}; i++)",
+            f"for (size_t j = 0; j < {n}; j++) {{",
+            "  int64_t sum = 0;",
+            f"  for (size_t x = 0; x < {k}; x++) sum += (int64_t){a[0]}[i * {k} + x] * (int64_t){b[0]}[x * {n} + j];",
+            f"  int32_t acc = (int32_t)(uint32_t)(uint64_t)(sum{bias});  /* int32 accumulation wraps */",
+            f"  {dt} y = {value};",
+            f"  {out[0]}[i * {n} + j] = {_relu(op, 'y')};",
+            "}"]
+
+
+def runtime_helpers(kinds: set[str]) -> list[str]:
+    """Rounding and saturation helpers the kernels use (emitted once per file)."""
+    if not kinds:
+        return []
+    lines = [
+        "/* Round half to even in fp32 without libm (exact for |v| < 2^23; larger fp32 values are integers). */",
+        "/* volatile: the argument is rounded to fp32 first (no FMA with a caller's product) and",
+        " * the adds are not folded away, even under -ffast-math as gemmini-rocc-tests builds. */",
+        "static inline float gf_rne(float x) {",
+        "  volatile float v = x;",
+        "  const float big = 0x1.0p23f;",
+        "  float w = v;",
+        "  if (w >= big || w <= -big || w != w) return w;",
+        "  volatile float t = w >= 0 ? w + big : w - big;",
+        "  return w >= 0 ? t - big : t + big;",
+        "}",
+    ]
+    for ct, lo, hi in (("int8_t", "INT8_MIN", "INT8_MAX"), ("uint8_t", "0", "UINT8_MAX"),
+                       ("int16_t", "INT16_MIN", "INT16_MAX"), ("uint16_t", "0", "UINT16_MAX"),
+                       ("int32_t", "INT32_MIN", "INT32_MAX"), ("uint32_t", "0", "UINT32_MAX"),
+                       ("int64_t", "INT64_MIN", "INT64_MAX"), ("uint64_t", "0", "UINT64_MAX")):
+        lines += [f"static inline {ct} gf_sat_{ct}(double v) {{  /* clip, then truncate like numpy */",
+                  f"  return v <= (double){lo} ? {lo} : v >= (double){hi} ? {hi} : ({ct})v;",
+                  "}",
+                  f"#define gf_lowest_{ct} {lo}"]
+    return lines
