@@ -1,0 +1,298 @@
+"""Analytical cost model of a schedule on a Gemmini target (cycles), and its lower bound.
+
+Everything comes from the Target (DIM, scratchpad/accumulator rows, DMA bus width,
+request size, in-flight requests, memory latency and bandwidth, mvin/mvout widths,
+lat_* latencies, host issue and loop costs). The counts (bytes, requests, mvins,
+fused preload+computes, steps, ...) are the product terms of ``terms.py``. Model:
+
+* Execute. WS: for every tile, column block j and reduction block k the weights are
+  preloaded once and each A-row block i is one fused preload+compute costing
+  ``max(rows_i, compute_min_cycles)``, plus ``max(rows_0, k_rows, cmin) -
+  max(rows_0, cmin)`` on the first i block (the weight shift-in). OS: DIM cycles per
+  (i, j, k) block. Mesh drain (``lat_mesh_drain``) before the stores of an output tile.
+* DMA. Per DRAM row and instruction, requests of at most ``dma_max_request_bytes``,
+  each costing max(bus beats, bytes / mem_bytes_per_cycle, (mem_latency + beats) /
+  dma_max_inflight) (``terms.DmaRates``); loads and stores are separate streams that
+  share DRAM bandwidth (``memory`` = all bytes / mem_bytes_per_cycle).
+* Traffic. A tensor tile is loaded when its tile index changes (``space.py``): A once
+  per col tile unless input-stationary, B once per pix tile unless weight-stationary;
+  bias (int32) and residual (int8) into the accumulator once per output tile; partial
+  sums spilled (int32 out) and reloaded (int32 in) between visits when the reduction
+  is not innermost; the int8 result stored once.
+* Issue. Fine form: the host issues every mvin, mvout, preload and compute (OS: one
+  preload per (i, j) block) at ``host_issue_cycles`` each, plus
+  ``host_loop_overhead_cycles`` per software loop iteration (each tile step and each
+  issued mvin/mvout/compute pair). Loop form: per step the host issues the loop's
+  config words and the loop (LOOP_WS 6, LOOP_CONV_WS 7 instructions) plus one loop
+  iteration; the unroller generates every mvin/mvout/preload/compute at
+  ``lat_loop_unroll_issue`` each.
+* Overlap. Double-buffered: ``prologue + max(load, store, memory, compute, issue) +
+  epilogue`` with prologue = latency + loading the first (full) tile and epilogue =
+  mesh drain + storing one full output tile + latency. Single-buffered: every step
+  serialises ``latency + its loads + its computes`` and every output-tile visit adds
+  ``mesh drain + its stores``; the host issue runs ahead, so the total is
+  ``max(serial, issue)``.
+Not modelled: scratchpad bank conflicts (the allocator puts A and B in different
+banks), reservation-station/queue stalls, halo reuse between neighbouring conv tiles,
+DRAM row/alignment effects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from gemforge.layers import Layer
+from gemforge.passes.schedule.space import (
+    Config, Problem, Schedule, ScheduleError, candidates, capacity, configs, problem_of,
+)
+from gemforge.passes.schedule.terms import FeatureTable, term_specs
+from gemforge.target import Target
+
+QUANTITIES = ("pro_epi", "load", "store", "memory", "compute", "issue_host", "issue_unroll", "serial")
+N_CONFIG_INSTRS = 5  # config_ex, three config_ld (A, B, D), config_st: once per layer
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Estimated cycles of a schedule and where they go."""
+
+    cycles: float
+    compute: float  # execute-unit busy cycles
+    dma: float  # busiest DMA stream: max(load, store, memory)
+    issue: float  # instruction issue (host or loop unroller)
+    load: float
+    store: float
+    memory: float
+    exposed: float  # cycles not hidden behind the busiest stream (pro/epilogue, serialisation)
+    dram_bytes: float
+    fits: bool
+
+    @property
+    def bound(self) -> str:
+        return max(("compute", self.compute), ("dma", self.dma), ("issue", self.issue), key=lambda kv: kv[1])[0]
+
+    def to_dict(self) -> dict:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d["bound"] = self.bound
+        return d
+
+
+class Model:
+    """Terms, coefficient matrices and capacities of one problem under a list of configs."""
+
+    def __init__(self, problem: Problem, target: Target, cands: dict[str, list[int]], cfgs: list[Config],
+                 bias: bool = True, residual: bool = False):
+        self.problem, self.target, self.cands, self.cfgs = problem, target, cands, cfgs
+        self.table = FeatureTable(problem, target, cands)
+        self.specs = term_specs(problem)
+        self.names = list(self.specs)
+        self.ix = {n: i for i, n in enumerate(self.names)}
+        lin, sp = self._coefficients(bias, residual)
+        n_t = len(self.names)
+        self.w_lin = lin.reshape(-1, n_t).T.copy()  # (terms, configs*quantities)
+        self.w_sp = sp.reshape(-1, n_t).T.copy()
+        self.bytes_lin, self.bytes_sp = self._bytes_coefficients(bias, residual)
+        self.db = np.array([c.double_buffer for c in cfgs])
+        caps = [capacity(target, c.double_buffer) for c in cfgs]
+        self.cap_spad = np.array([c[0] for c in caps], dtype=float)
+        self.cap_acc = np.array([c[1] for c in caps], dtype=float)
+        self.loop_dw = np.array([c.form == "loop" and problem.kind == "depthwise" for c in cfgs])
+        self.x_col = np.array([self.ix[f"R_{c.stationary}"] for c in cfgs])
+        self.x_is_red = np.array([c.stationary == "red" for c in cfgs])
+
+    # ----------------------------------------------------------------- coefficients
+    def _coefficients(self, bias: bool, residual: bool) -> tuple[np.ndarray, np.ndarray]:
+        t, ix, nq = self.target, self.ix, len(QUANTITIES)
+        lin = np.zeros((len(self.cfgs), nq, len(self.names)))
+        sp = np.zeros_like(lin)
+        L, drain = t.mem_latency_cycles, t.lat_mesh_drain
+        words = 6 if self.problem.kind == "matmul" else 7
+        for ci, c in enumerate(self.cfgs):
+            a = "A_{}" if c.stationary == "col" else "A_{}_R"
+            b = "B_{}" if c.stationary == "pix" else "B_{}_R"
+            spill = c.stationary != "red"
+
+            def add(q, coefs, spill_coefs=None):
+                qi = QUANTITIES.index(q)
+                for name, v in coefs.items():
+                    lin[ci, qi, ix[name]] += v
+                for name, v in (spill_coefs or {}).items():
+                    if spill:
+                        sp[ci, qi, ix[name]] += v
+
+            load = {a.format("cost"): 1, b.format("cost"): 1, "Z_cost": 1.0 * bias, "Q_cost": 1.0 * residual}
+            load_sp = {"Z_cost": 1}  # partial sums back into the accumulator (int32 rows, like bias)
+            store, store_sp = {"C_cost": 1}, {"Cf_cost": 1}
+            mem = {a.format("elems"): t.input_bytes, b.format("elems"): t.input_bytes,
+                   "C_elems": t.input_bytes + bias * t.acc_bytes + residual * t.input_bytes}
+            mem = {k: v / t.mem_bytes_per_cycle for k, v in mem.items()}
+            mem_sp = {"C_elems": 2 * t.acc_bytes / t.mem_bytes_per_cycle}
+            mvin = {a.format("mvin"): 1, b.format("mvin"): 1, "Z_mvin": 1.0 * (bias + residual)}
+            mvout = {"C_mvout": 1}
+            moves_sp = {"Z_mvin": 1, "C_mvout": 1}
+            if c.dataflow == "WS":
+                comp, pair_instrs = {"cmp_main": 1, "cmp_extra": 1}, {"triples": 2}
+            else:
+                comp, pair_instrs = {"cmp_os": 1}, {"triples": 1, "ij": 1}
+            add("pro_epi", {"const": 2 * L + drain, "P_A": 1, "P_B": 1, "P_Z": 1.0 * bias, "P_Q": 1.0 * residual,
+                            "E_C": 1})
+            add("load", load, load_sp)
+            add("store", store, store_sp)
+            add("memory", mem, mem_sp)
+            add("compute", comp)
+            if c.form == "fine":
+                iss, ovh = t.host_issue_cycles, t.host_loop_overhead_cycles
+                host = {"const": iss * N_CONFIG_INSTRS, "steps": ovh, "triples": ovh}
+                for group in (mvin, mvout):
+                    for k, v in group.items():
+                        host[k] = host.get(k, 0) + (iss + ovh) * v
+                for k, v in pair_instrs.items():
+                    host[k] = host.get(k, 0) + iss * v
+                add("issue_host", host, {k: (iss + ovh) * v for k, v in moves_sp.items()})
+            else:
+                add("issue_host", {"const": t.host_issue_cycles * N_CONFIG_INSTRS,
+                                   "steps": t.host_issue_cycles * words + t.host_loop_overhead_cycles})
+                u = t.lat_loop_unroll_issue
+                unroll = {k: u * v for k, v in {**mvin, **mvout}.items()}
+                unroll["triples"] = unroll.get("triples", 0) + 2 * u
+                add("issue_unroll", unroll, {k: u * v for k, v in moves_sp.items()})
+            serial = {"steps": L, "nC": drain}
+            for group in (load, store, comp):
+                for k, v in group.items():
+                    serial[k] = serial.get(k, 0) + v
+            add("serial", serial, {**load_sp, **store_sp, "nC": drain})
+        return lin, sp
+
+    def _bytes_coefficients(self, bias: bool, residual: bool) -> tuple[np.ndarray, np.ndarray]:
+        """DRAM bytes per config (reporting only): (terms, configs) linear and spill parts."""
+        mi = QUANTITIES.index("memory")
+        n_t = len(self.names)
+        lin = self.w_lin.reshape(n_t, len(self.cfgs), len(QUANTITIES))[:, :, mi] * self.target.mem_bytes_per_cycle
+        sp = self.w_sp.reshape(n_t, len(self.cfgs), len(QUANTITIES))[:, :, mi] * self.target.mem_bytes_per_cycle
+        return lin, sp
+
+    # ----------------------------------------------------------------- evaluation
+    def spill_factor(self, T: np.ndarray) -> np.ndarray:
+        return np.maximum(T[:, self.ix["R_red"]] - 1.0, 0.0)
+
+    def quantities(self, T: np.ndarray, cfg: np.ndarray | None = None) -> np.ndarray:
+        """(N, configs, quantities) for term rows T (N, terms); ``cfg`` selects config indices."""
+        w_lin, w_sp, n_c = self.w_lin, self.w_sp, len(self.cfgs)
+        if cfg is not None:
+            cols = (cfg[:, None] * len(QUANTITIES) + np.arange(len(QUANTITIES))[None, :]).ravel()
+            w_lin, w_sp, n_c = w_lin[:, cols], w_sp[:, cols], len(cfg)
+        Q = T @ w_lin
+        s = self.spill_factor(T)
+        if s.any():
+            Q += (T @ w_sp) * s[:, None]
+        return Q.reshape(T.shape[0], n_c, len(QUANTITIES))
+
+    def totals(self, T: np.ndarray, cfg: np.ndarray | None = None) -> np.ndarray:
+        """(N, configs) total cycles (only the configs ``cfg`` if given)."""
+        Q = self.quantities(T, cfg)
+        db = Q[..., 0] + Q[..., 1:7].max(-1)
+        sb = np.maximum(Q[..., 7], np.maximum(Q[..., 5], Q[..., 6]))
+        return np.where((self.db if cfg is None else self.db[cfg])[None, :], db, sb)
+
+    def feasible(self, T: np.ndarray) -> np.ndarray:
+        """(N, configs): buffers fit (terms may be lower bounds: then a necessary condition)."""
+        ix = self.ix
+        spad = (T[:, ix["fp_A"]] + T[:, ix["fp_B"]])[:, None]
+        ok = (spad <= self.cap_spad[None, :]) & (T[:, ix["fp_acc"]][:, None] <= self.cap_acc[None, :])
+        return ok & ~(self.loop_dw[None, :] & (T[:, ix["dwblk"]][:, None] > 1))
+
+    def valid(self, T: np.ndarray) -> np.ndarray:
+        """(N, configs): the stationary class has a loop of >1 tile (or no class loop does and it is red)."""
+        active = T[:, self.x_col] > 1
+        none = (T[:, self.ix["R_cls"]] <= 1)[:, None] & self.x_is_red[None, :]
+        return active | none
+
+    def term_row(self, idx: dict[str, int]) -> np.ndarray:
+        """Term values at one point (candidate index per dim), multiplied feature by feature."""
+        tab = self.table
+        row = np.ones(len(self.names))
+        for i, name in enumerate(self.names):
+            v = 1.0
+            for key, feat in self.specs[name].items():
+                if isinstance(key, tuple):
+                    v *= tab.pair[key][feat][idx[key[0]], idx[key[1]]]
+                else:
+                    v *= tab.single[key][feat][idx[key]]
+            row[i] = v
+        return row
+
+    def cost_of(self, row: np.ndarray, ci: int) -> Cost:
+        T = row[None, :]
+        Q = self.quantities(T)[0, ci]
+        q = dict(zip(QUANTITIES, Q))
+        total = float(self.totals(T)[0, ci])
+        dma = max(q["load"], q["store"], q["memory"])
+        issue = max(q["issue_host"], q["issue_unroll"])
+        nbytes = float((T @ self.bytes_lin[:, ci] + (T @ self.bytes_sp[:, ci]) * self.spill_factor(T))[0])
+        return Cost(total, float(q["compute"]), float(dma), float(issue), float(q["load"]), float(q["store"]),
+                    float(q["memory"]), float(total - max(q["compute"], dma, issue)), nbytes,
+                    bool(self.feasible(T)[0, ci]))
+
+
+@lru_cache(maxsize=4096)
+def _point_model(problem: Problem, target: Target, tiles: tuple, config: Config, bias: bool, residual: bool) -> Model:
+    return Model(problem, target, {n: [t] for n, t in tiles}, [config], bias, residual)
+
+
+def estimate(layer: Layer, schedule: Schedule, target: Target, *, bias: bool = True, residual: bool = False) -> Cost:
+    """Cycles of ``schedule`` for ``layer`` on ``target`` (``Cost.fits`` says whether it fits)."""
+    problem = problem_of(layer)
+    check_schedule(problem, schedule)
+    model = _point_model(problem, target, schedule.tiles, _effective(problem, schedule), bias, residual)
+    return model.cost_of(model.term_row({d.name: 0 for d in problem.dims}), 0)
+
+
+def _effective(problem: Problem, s: Schedule) -> Config:
+    """The schedule's config with the stationary class that its loop nest really keeps innermost.
+
+    The search only produces schedules whose stationary class has a loop of more than
+    one tile; for any other schedule the innermost loop with more than one tile decides
+    which tensor is reused, so the cost is that of its class.
+    """
+    c = s.config
+    tiles = dict(s.tiles)
+    active = [n for n in s.order if problem.dim(n).cls != "all" and -(-problem.dim(n).size // tiles[n]) > 1]
+    cls = problem.dim(active[-1]).cls if active else "red"
+    return Config(c.dataflow, c.form, c.double_buffer, cls)
+
+
+def check_schedule(problem: Problem, s: Schedule) -> None:
+    names = [n for n, _ in s.tiles]
+    if s.kind != problem.kind or names != list(problem.names):
+        raise ScheduleError(f"layer {problem.name}: schedule is for a {s.kind} over {names}, "
+                            f"the layer is a {problem.kind} over {list(problem.names)}")
+    for n, t in s.tiles:
+        size = problem.dim(n).size
+        if not 1 <= t <= size:
+            raise ScheduleError(f"layer {problem.name}: tile {n} = {t} outside 1..{size}")
+    if s.form == "loop" and (s.dataflow != "WS" or not s.double_buffer):
+        raise ScheduleError(f"layer {problem.name}: the loop form is WS and double-buffered only")
+
+
+def lower_bound(layer: Layer, partial: dict, target: Target, *, bias: bool = True, residual: bool = False) -> float:
+    """A lower bound on ``estimate`` over every completion of a partial schedule.
+
+    ``partial`` may hold ``tiles`` (dim -> tile) and any of ``dataflow``, ``form``,
+    ``double_buffer``; unassigned dims range over their candidates and every term is
+    bounded below by the product of its features' minima. ``stationary`` is ignored:
+    a stationary class without a loop of more than one tile behaves as another class.
+    """
+    problem = problem_of(layer)
+    fixed = dict(partial.get("tiles", {}))
+    cands = {d.name: [fixed[d.name]] if d.name in fixed else candidates(d, target) for d in problem.dims}
+    force = {k: v for k, v in partial.items() if k in ("dataflow", "form", "double_buffer")}
+    model = Model(problem, target, cands, configs(problem, target, None, force), bias, residual)
+    row = np.ones(len(model.names))
+    for i, name in enumerate(model.names):
+        for key, feat in model.specs[name].items():
+            arr = model.table.pair[key][feat] if isinstance(key, tuple) else model.table.single[key][feat]
+            row[i] *= arr.min()
+    return float(model.totals(row[None, :]).min())

@@ -1,0 +1,107 @@
+"""Sanity of the analytical cost model: monotone in the memory system, valid lower bounds."""
+
+import dataclasses
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gemforge.layers import ConvLayer, MatmulLayer
+from gemforge.passes.schedule.bnb import schedule
+from gemforge.passes.schedule.cost import estimate, lower_bound
+from gemforge.passes.schedule.space import Config, candidates, configs, make_schedule, problem_of
+from gemforge.passes.schedule.terms import DmaRates
+from gemforge.target import default
+
+T = default()
+layers = st.one_of(
+    st.builds(MatmulLayer, st.integers(1, 300), st.integers(1, 300), st.integers(1, 300)),
+    st.builds(lambda h, ci, co, k, s: ConvLayer(1, h + k, h + k, ci, co, k, k, s, k // 2),
+              st.integers(1, 30), st.integers(1, 80), st.integers(1, 80), st.integers(1, 5), st.integers(1, 2)),
+    st.builds(lambda h, c, s: ConvLayer(1, h, h, c, c, 3, 3, s, 1, groups=c),
+              st.integers(3, 30), st.integers(2, 80), st.integers(1, 2)),
+)
+
+
+def _random_schedule(layer, rnd):
+    p = problem_of(layer)
+    tiles = {d.name: rnd.choice(candidates(d, T)) for d in p.dims}
+    return make_schedule(p, tiles, rnd.choice(configs(p, T)))
+
+
+def _faster_memory(t):
+    return dataclasses.replace(t, mem_bytes_per_cycle=t.mem_bytes_per_cycle * 2)
+
+
+def _wider_bus(t):
+    return dataclasses.replace(t, dma_bus_bytes=t.dma_bus_bytes * 2, dma_max_request_bytes=t.dma_max_request_bytes * 2)
+
+
+def _more_inflight(t):
+    return dataclasses.replace(t, dma_max_inflight=t.dma_max_inflight * 2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(layers, st.integers(0, 10**6))
+def test_more_bandwidth_never_costs_more(layer, seed):
+    s = _random_schedule(layer, random.Random(seed))
+    base = estimate(layer, s, T).cycles
+    for faster in (_faster_memory, _wider_bus, _more_inflight):
+        assert estimate(layer, s, faster(T)).cycles <= base * (1 + 1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(layers, st.integers(0, 10**6), st.integers(1, 400))
+def test_more_memory_latency_never_costs_less(layer, seed, extra):
+    s = _random_schedule(layer, random.Random(seed))
+    slower = dataclasses.replace(T, mem_latency_cycles=T.mem_latency_cycles + extra)
+    assert estimate(layer, s, slower).cycles >= estimate(layer, s, T).cycles * (1 - 1e-12)
+
+
+@settings(max_examples=10, deadline=None)
+@given(layers)
+def test_optimum_is_monotone_in_the_memory_system(layer):
+    base = schedule(layer, T)[1].cycles
+    assert schedule(layer, _faster_memory(T))[1].cycles <= base * (1 + 1e-12)
+    slower = dataclasses.replace(T, mem_latency_cycles=T.mem_latency_cycles * 3)
+    assert schedule(layer, slower)[1].cycles >= base * (1 - 1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(layers, st.integers(0, 10**6))
+def test_lower_bound_never_exceeds_a_completion(layer, seed):
+    rnd = random.Random(seed)
+    s = _random_schedule(layer, rnd)
+    cost = estimate(layer, s, T).cycles
+    tiles = dict(s.tiles)
+    partial = {"tiles": {d: t for d, t in tiles.items() if rnd.random() < 0.5}}
+    if rnd.random() < 0.5:
+        partial["dataflow"] = s.dataflow
+    assert lower_bound(layer, partial, T) <= cost * (1 + 1e-12)
+    assert lower_bound(layer, {"tiles": tiles, **s.to_dict()}, T) <= cost * (1 + 1e-12)
+
+
+def test_dma_request_cost_is_the_slowest_of_bus_memory_and_latency():
+    d = DmaRates(T)
+    # 64 B: 4 beats, 8 cycles of DRAM at 8 B/cycle, (80 + 4) / 16 = 5.25: memory-bound.
+    assert d.request(64) == 8
+    # 16 B: 1 beat, 2 cycles of DRAM, (80 + 1) / 16: latency-bound.
+    assert d.request(16) == pytest.approx(81 / 16)
+    # A 100-element int8 row in mvins of at most 64 columns: chunks of 64 B and 36 B, one request each.
+    assert d.row(100, 1, 4) == d.request(64) + d.request(36)
+    # int32 rows (accumulator mvin, one DIM block each): 16 columns = 64 B per instruction.
+    assert d.row(20, 4, 1) == d.request(64) + d.request(16)
+
+
+def test_loop_form_needs_half_the_memories_and_issues_less():
+    layer = MatmulLayer(256, 256, 256)
+    p = problem_of(layer)
+    half = {"m": 128, "n": 64, "k": 256}  # acc 4 blocks x 128 rows = 512 = half of 1024
+    loop = estimate(layer, make_schedule(p, half, Config("WS", "loop", True, "red")), T)
+    fine = estimate(layer, make_schedule(p, half, Config("WS", "fine", True, "red")), T)
+    assert loop.fits and fine.fits and loop.issue < fine.issue
+    full = {"m": 256, "n": 64, "k": 256}  # acc 1024 rows: only single-buffered
+    assert estimate(layer, make_schedule(p, full, Config("WS", "fine", False, "red")), T).fits
+    assert not estimate(layer, make_schedule(p, full, Config("WS", "loop", True, "red")), T).fits
+    assert not estimate(layer, make_schedule(p, full, Config("WS", "fine", True, "red")), T).fits
