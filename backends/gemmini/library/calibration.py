@@ -1,0 +1,178 @@
+"""Compare the simulator's cycles for the library baseline with FireSim measurements.
+
+Used by ``benchmarks/firesim_calibration.py`` (the table) and
+``benchmarks/fit_calibration.py`` (the fit of global target parameters). Each distinct
+(layer, tiling) is simulated once; rows that repeat a layer (the CSV measures each
+layer in three runs) share that prediction and are compared with their own measurement.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import numpy as np
+
+from gemforge.backends.gemmini import isa
+from gemforge.backends.gemmini.library import auto_tiling, compile_layer
+from gemforge.backends.gemmini.library.firesim import FiresimRow
+from gemforge.backends.gemmini.program import Program
+from gemforge.errors import GemforgeError
+from gemforge.layers import MatmulLayer
+from gemforge.target import Target
+
+
+@dataclass
+class RowResult:
+    """One CSV row: the tiling check and predicted vs measured cycles."""
+
+    line: int
+    run: str
+    layer: str
+    macs: int
+    tiling: str
+    recorded_tiling: str
+    tiling_exact: bool
+    tiles: int
+    measured: float
+    predicted: float | None
+    ape: float | None
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def tiling_string(tiling, target: Target) -> str:
+    return tiling.auto_tiling_string(target.dim) if hasattr(tiling, "tile_i") else tiling.auto_tiling_string()
+
+
+_TILE_END = (isa.LOOP_WS, isa.LOOP_CONV_WS)
+
+
+def split_tiles(program: Program) -> tuple[list, list[list], list]:
+    """(configs before the first tile, one instruction list per tile, the rest)."""
+    items = program.items
+    first = next((i for i, x in enumerate(items) if isinstance(x, isa.Insn) and x.funct in _LOOP_WORDS), len(items))
+    tiles, cur, i = [], [], first
+    while i < len(items) and isinstance(items[i], isa.Insn) and items[i].funct in _LOOP_WORDS:
+        cur.append(items[i])
+        if items[i].funct in _TILE_END:
+            tiles.append(cur)
+            cur = []
+        i += 1
+    return items[:first], tiles, cur + items[i:]
+
+
+_LOOP_WORDS = frozenset(range(isa.LOOP_WS, isa.LOOP_WS_CONFIG_STRIDES_DC + 1)) | frozenset(
+    range(isa.LOOP_CONV_WS, isa.LOOP_CONV_WS_CONFIG_6 + 1))
+
+
+def sampled_program(program: Program, keep: int, chunks: int = 4) -> tuple[Program, float]:
+    """A program running ``keep`` of the tiles (``chunks`` runs of consecutive tiles,
+    evenly spread), and the factor (all tiles / kept tiles) to scale its cycles by."""
+    head, tiles, tail = split_tiles(program)
+    if len(tiles) <= keep:
+        return program, 1.0
+    chunks = max(1, min(chunks, keep))
+    run = keep // chunks
+    starts = np.linspace(0, len(tiles) - run, chunks).round().astype(int)
+    chosen = sorted({t for s in starts for t in range(s, s + run)})
+    q = Program(program.target_name, program.name + f" (sampled {len(chosen)}/{len(tiles)} tiles)")
+    q.tensors = dict(program.tensors)
+    q.items = list(head) + [w for t in chosen for w in tiles[t]] + list(tail)
+    return q, len(tiles) / len(chosen)
+
+
+def simulate_layer(layer, target: Target, seed: int = 0, max_tiles: int | None = None, bias: bool = True) -> tuple[float, int]:
+    """(simulated cycles, tiles) of the library's program for ``layer`` on random int8 data.
+
+    With ``max_tiles``, a layer with more tiles runs only a spread-out sample of them and
+    its cycles are scaled up by the tile ratio (an estimate; see :func:`sampled_program`).
+    """
+    from gemforge import sim
+
+    program, info = compile_layer(layer, target, seed=seed, bias=bias)
+    factor = 1.0
+    if max_tiles is not None:
+        program, factor = sampled_program(program, max_tiles)
+    rng = np.random.default_rng(seed + 1)
+    x = rng.integers(-128, 128, size=layer.input_shape, dtype=np.int8)
+    # A sample may skip the tile that loaded an operand a later tile reuses.
+    result = sim.run(program, {"input": x}, target, allow_uninitialized=factor != 1.0)
+    return float(result.cycles) * factor, info.tiles
+
+
+def _simulate_or_error(layer, target, seed, max_tiles, bias) -> tuple[float | None, int, str | None]:
+    try:
+        cycles, tiles = simulate_layer(layer, target, seed, max_tiles, bias)
+        return cycles, tiles, None
+    except GemforgeError as e:  # e.g. an instruction the simulator does not support yet
+        return None, compile_layer(layer, target, seed=seed)[1].tiles, str(e).splitlines()[0]
+
+
+def evaluate(rows: list[FiresimRow], target: Target, seed: int = 0, max_tiles: int | None = None, workers: int = 1,
+             bias: bool = True, progress: Callable[[str], None] | None = None) -> list[RowResult]:
+    """Tile, check and simulate every row (each distinct layer once, ``workers`` in parallel)."""
+    tilings = [auto_tiling(row.layer, target) for row in rows]
+    todo = list(dict.fromkeys(row.layer for row in rows))
+    cache: dict = {}
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            futures = {pool.submit(_simulate_or_error, lay, target, seed, max_tiles, bias): lay for lay in todo}
+            for fut in as_completed(futures):
+                cache[futures[fut]] = fut.result()
+                if progress:
+                    progress(f"simulated {futures[fut].name}: {cache[futures[fut]][0]} cycles")
+    else:
+        for lay in todo:
+            cache[lay] = _simulate_or_error(lay, target, seed, max_tiles, bias)
+            if progress:
+                progress(f"simulated {lay.name}: {cache[lay][0]} cycles")
+    out = []
+    for row, tiling in zip(rows, tilings):
+        cycles, tiles, error = cache[row.layer]
+        ape = abs(cycles - row.measured_cycles) / row.measured_cycles if cycles is not None else None
+        s = tiling_string(tiling, target)
+        out.append(RowResult(row.line, row.run, row.layer.name, row.layer.macs, s, row.auto_tiling,
+                             s == row.auto_tiling, tiles, row.measured_cycles, cycles, ape, error))
+    return out
+
+
+def ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..n with ties given their average rank."""
+    order = np.argsort(x, kind="mergesort")
+    r = np.empty(len(x), dtype=float)
+    r[order] = np.arange(1, len(x) + 1)
+    for v in np.unique(x):
+        tie = x == v
+        if tie.sum() > 1:
+            r[tie] = r[tie].mean()
+    return r
+
+
+def spearman(a, b) -> float:
+    """Spearman rank correlation (Pearson correlation of average ranks)."""
+    ra, rb = ranks(np.asarray(a, float)), ranks(np.asarray(b, float))
+    ra, rb = ra - ra.mean(), rb - rb.mean()
+    den = float(np.sqrt((ra * ra).sum() * (rb * rb).sum()))
+    return float((ra * rb).sum() / den) if den else float("nan")
+
+
+def summarize(results: list[RowResult]) -> dict:
+    """``{tiling_exact, rows, mape, spearman, median_ape}`` over the simulated rows."""
+    sim = [r for r in results if r.predicted is not None]
+    apes = np.array([r.ape for r in sim]) if sim else np.array([np.nan])
+    return {
+        "tiling_exact": sum(r.tiling_exact for r in results),
+        "rows": len(results),
+        "simulated": len(sim),
+        "mape": float(np.mean(apes)),
+        "spearman": spearman([r.predicted for r in sim], [r.measured for r in sim]) if len(sim) > 1 else float("nan"),
+        "median_ape": float(np.median(apes)),
+    }
+
+
+def is_matmul(row: FiresimRow) -> bool:
+    return isinstance(row.layer, MatmulLayer)

@@ -1,0 +1,86 @@
+"""Reader for the FireSim calibration CSV (shared/data/firesim, from the DOSA project).
+
+Each row is one layer measured on a 16x16 Gemmini running the vendor library with auto
+tiling. Rows with Q = 1 and R = S = 1 are matrix multiplications (BERT's, and the
+ResNet classifier with P = Q = 1): M = N * P, K = C, N = K. Every other row is a
+convolution with "same" padding R // 2, and the input size chosen so that the output
+is exactly P x Q: in = (P - 1) * stride + R - 2 * pad.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from gemforge.errors import GemforgeError
+from gemforge.layers import ConvLayer, Layer, MatmulLayer
+
+#: Default location, relative to the repository root (the data stays outside the repo).
+DEFAULT_CSV = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "firesim" / "gemmini-auto-calibration.csv"
+
+REQUIRED = (
+    "prob.N", "prob.C", "prob.K", "prob.P", "prob.Q", "prob.R", "prob.S",
+    "prob.Hstride", "prob.Wstride", "dse.auto_tiling", "target.gemmini_auto_cycle",
+)
+
+
+class CalibrationDataError(GemforgeError):
+    """A calibration CSV that cannot be read (names the file, line and column)."""
+
+
+@dataclass(frozen=True)
+class FiresimRow:
+    """One measured layer: the layer, the library's recorded tiling and the measured cycles."""
+
+    line: int
+    run: str
+    layer: Layer
+    auto_tiling: str
+    measured_cycles: float
+
+    @property
+    def label(self) -> str:
+        return self.layer.name
+
+
+def row_to_layer(row: dict[str, str], where: str) -> Layer:
+    """Build the layer a CSV row describes (see the module docstring for the rules)."""
+    try:
+        n, c, k, p, q, r, s, hs, ws = (int(row[col]) for col in REQUIRED[:9])
+    except (TypeError, ValueError) as e:
+        raise CalibrationDataError(f"{where}: bad shape field: {e}") from None
+    if hs != ws:
+        raise CalibrationDataError(f"{where}: unequal strides {hs}x{ws} are not supported")
+    if q == 1 and r == 1 and s == 1:
+        return MatmulLayer(m=n * p, k=c, n=k, name=f"mm_m{n * p}_k{c}_n{k}")
+    if r != s:
+        raise CalibrationDataError(f"{where}: non-square kernel {r}x{s} is not supported")
+    pad = r // 2
+    in_h = (p - 1) * hs + r - 2 * pad
+    in_w = (q - 1) * ws + s - 2 * pad
+    name = f"conv_n{n}_c{c}_k{k}_{p}x{q}_r{r}_s{hs}"
+    return ConvLayer(batch=n, in_h=in_h, in_w=in_w, in_c=c, out_c=k, kernel_h=r, kernel_w=s, stride=hs, pad=pad, name=name)
+
+
+def load_rows(path: str | Path = DEFAULT_CSV) -> list[FiresimRow]:
+    """Every row of a calibration CSV with the FireSim columns (see REQUIRED)."""
+    path = Path(path)
+    try:
+        f = path.open(newline="")
+    except OSError as e:
+        raise CalibrationDataError(f"{path}: cannot read calibration data: {e.strerror}") from None
+    rows = []
+    with f:
+        reader = csv.DictReader(f)
+        missing = [col for col in REQUIRED if col not in (reader.fieldnames or ())]
+        if missing:
+            raise CalibrationDataError(f"{path}: missing column(s) {', '.join(missing)}")
+        for i, row in enumerate(reader):
+            where = f"{path}:{i + 2}"
+            try:
+                cycles = float(row["target.gemmini_auto_cycle"])
+            except (TypeError, ValueError):
+                raise CalibrationDataError(f"{where}: target.gemmini_auto_cycle is not a number") from None
+            rows.append(FiresimRow(i + 2, row.get("dosa.run", ""), row_to_layer(row, where), row["dse.auto_tiling"].strip(), cycles))
+    return rows

@@ -1,0 +1,103 @@
+"""Calibration of the simulator against FireSim: the vendor-library baseline, layer by layer.
+
+For every row of the FireSim CSV (shared/data/firesim): build the layer, tile it with the
+baseline's auto-tiler, check the tiling against the recorded ``dse.auto_tiling``,
+simulate the library's program on seeded random int8 data and compare the cycles with
+``target.gemmini_auto_cycle``. Prints one line per row and a summary line; ``--json``
+writes per-row results and the summary ``{tiling_exact, rows, mape, spearman,
+median_ape}``; ``--plot`` draws predicted vs measured (log-log) if matplotlib is installed.
+
+    python benchmarks/firesim_calibration.py [--csv PATH] [--json OUT] [--plot OUT.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from gemforge.backends.gemmini.library.calibration import evaluate, summarize
+from gemforge.backends.gemmini.library.firesim import DEFAULT_CSV, load_rows
+from gemforge.errors import GemforgeError
+from gemforge.target import load
+
+
+def print_table(results, summary) -> None:
+    print(f"{'line':>4} {'run':<10} {'layer':<34} {'tiling':<22} {'ok':<3} {'tiles':>6} {'measured':>12} {'simulated':>12} {'APE':>7}")
+    for r in results:
+        pred = f"{r.predicted:12.0f}" if r.predicted is not None else f"{'-':>12}"
+        ape = f"{100 * r.ape:6.1f}%" if r.ape is not None else f"{'-':>7}"
+        print(f"{r.line:>4} {r.run[:10]:<10} {r.layer:<34} {r.tiling:<22} {'yes' if r.tiling_exact else 'NO':<3} "
+              f"{r.tiles:>6} {r.measured:12.0f} {pred} {ape}")
+    # Group failures by their reason (the message's last clause), not by instruction fields.
+    reasons = [r.error.rsplit(": ", 1)[-1] for r in results if r.error]
+    for reason in sorted(set(reasons)):
+        print(f"not simulated ({reasons.count(reason)} rows): {reason}")
+    print(f"summary: tiling exact {summary['tiling_exact']}/{summary['rows']}, simulated {summary['simulated']}, "
+          f"MAPE {100 * summary['mape']:.1f}%, median APE {100 * summary['median_ape']:.1f}%, "
+          f"Spearman {summary['spearman']:.3f}")
+
+
+def plot(results, path: str) -> None:
+    try:
+        import matplotlib
+    except ImportError:
+        print(f"matplotlib is not installed: skipping the plot {path} (the data are in --json)")
+        return
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sim = [r for r in results if r.predicted is not None]
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.loglog([r.measured for r in sim], [r.predicted for r in sim], "o", ms=3)
+    lo = min(min(r.measured, r.predicted) for r in sim)
+    hi = max(max(r.measured, r.predicted) for r in sim)
+    ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
+    ax.set_xlabel("measured cycles (FireSim)")
+    ax.set_ylabel("simulated cycles (gemforge)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    print(f"wrote {path}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--csv", default=str(DEFAULT_CSV), help="FireSim calibration CSV (default: %(default)s)")
+    ap.add_argument("--target", default="gemmini-default", help="target TOML file or built-in name")
+    ap.add_argument("--json", help="write per-row results and the summary here")
+    ap.add_argument("--plot", help="write a predicted-vs-measured plot (PNG) here, if matplotlib is installed")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs")
+    ap.add_argument("--max-tiles", type=int, help="simulate at most this many tiles per layer (a spread-out sample, "
+                    "cycles scaled by the tile ratio); default: every tile")
+    ap.add_argument("--no-bias", action="store_true", help="compile the layers without a bias (the CSV does not "
+                    "record whether the measured runs had one)")
+    ap.add_argument("--workers", type=int, default=1, help="layers simulated in parallel")
+    ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    args = ap.parse_args(argv)
+    try:
+        target = load(args.target)
+        rows = load_rows(args.csv)
+        t0 = time.time()
+        progress = None if args.quiet else (lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", file=sys.stderr))
+        results = evaluate(rows, target, seed=args.seed, max_tiles=args.max_tiles, workers=args.workers,
+                           bias=not args.no_bias,
+                           progress=progress)
+    except GemforgeError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    summary = summarize(results)
+    print_table(results, summary)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"csv": str(Path(args.csv).resolve()), "target": target.name,
+                                               "max_tiles": args.max_tiles, "bias": not args.no_bias,
+                                               "summary": summary, "rows": [r.as_dict() for r in results]}, indent=1))
+        print(f"wrote {args.json}")
+    if args.plot:
+        plot(results, args.plot)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

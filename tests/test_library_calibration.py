@@ -1,0 +1,81 @@
+"""Helpers of the FireSim calibration: CSV reading, statistics, tile sampling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gemforge.backends.gemmini import isa
+from gemforge.backends.gemmini.library import MatmulTiling, compile_layer
+from gemforge.backends.gemmini.library.calibration import ranks, sampled_program, spearman, split_tiles, summarize
+from gemforge.backends.gemmini.library.firesim import CalibrationDataError, load_rows
+from gemforge.layers import ConvLayer, MatmulLayer
+from gemforge.target import default
+
+HEADER = ("dosa.run,prob.N,prob.C,prob.K,prob.P,prob.Q,prob.R,prob.S,prob.Hstride,prob.Wstride,"
+          "dse.auto_tiling,target.gemmini_auto_cycle\n")
+
+
+def test_rows_become_layers_with_same_padding(tmp_path):
+    f = tmp_path / "c.csv"
+    f.write_text(HEADER + "a,1,128,128,28,28,3,3,2,2,x,100\n" + "b,1,768,3072,128,1,1,1,1,1,y,5.5\n"
+                 + "c,1,2048,1000,1,1,1,1,1,1,z,7\n")
+    conv, mm, fc = (r.layer for r in load_rows(f))
+    assert isinstance(conv, ConvLayer) and (conv.pad, conv.stride, conv.out_h, conv.out_w) == (1, 2, 28, 28)
+    assert mm == MatmulLayer(128, 768, 3072, name=mm.name)
+    assert fc == MatmulLayer(1, 2048, 1000, name=fc.name)
+    assert load_rows(f)[1].measured_cycles == 5.5
+
+
+def test_bad_csv_is_a_one_line_error(tmp_path):
+    f = tmp_path / "c.csv"
+    f.write_text("prob.N,prob.C\n1,2\n")
+    with pytest.raises(CalibrationDataError, match="missing column"):
+        load_rows(f)
+    f.write_text(HEADER + "a,1,x,128,28,28,3,3,2,2,t,100\n")
+    with pytest.raises(CalibrationDataError, match=r"c.csv:2: bad shape"):
+        load_rows(f)
+    with pytest.raises(CalibrationDataError, match="cannot read"):
+        load_rows(tmp_path / "nope.csv")
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(-5, 5), min_size=2, max_size=30))
+def test_spearman_matches_its_definition(xs):
+    x = np.array(xs, float)
+    y = x ** 3 + 0.5 * x  # strictly increasing: rank correlation 1 unless x is constant
+    if len(set(xs)) > 1:
+        assert spearman(x, y) == pytest.approx(1.0)
+        assert spearman(x, -y) == pytest.approx(-1.0)
+    r = ranks(x)
+    assert r.sum() == pytest.approx(len(x) * (len(x) + 1) / 2)  # average ranks keep the total
+
+
+def test_spearman_of_a_known_permutation():
+    # d = rank differences (0, 0, 1, -1): rho = 1 - 6 * 2 / (4 * 15) = 0.8
+    assert spearman([1, 2, 3, 4], [10, 20, 40, 30]) == pytest.approx(0.8)
+
+
+def test_sampled_program_keeps_configs_and_whole_tiles():
+    program, info = compile_layer(MatmulLayer(160, 64, 160), default(), MatmulTiling(1, 1, 2))
+    head, tiles, tail = split_tiles(program)
+    assert len(tiles) == info.tiles == 200 and all(len(t) == 6 for t in tiles)
+    assert [x.funct for x in tail] == [isa.FENCE] and all(x.funct == isa.CONFIG for x in head)
+    sampled, factor = sampled_program(program, 12, chunks=3)
+    _, kept, _ = split_tiles(sampled)
+    assert len(kept) == 12 and factor == pytest.approx(200 / 12)
+    assert kept[0] == tiles[0] and kept[-1] == tiles[-1]
+    assert sampled_program(program, 500) == (program, 1.0)
+
+
+def test_summary_counts_and_errors():
+    from gemforge.backends.gemmini.library.calibration import RowResult
+
+    rows = [RowResult(i, "r", "l", 1, "t", "t", i != 2, 1, m, p, abs(p - m) / m)
+            for i, (m, p) in enumerate([(100, 110), (200, 180), (400, 400)])]
+    s = summarize(rows)
+    assert (s["tiling_exact"], s["rows"]) == (2, 3)
+    assert s["mape"] == pytest.approx((0.1 + 0.1 + 0) / 3)
+    assert s["median_ape"] == pytest.approx(0.1) and s["spearman"] == pytest.approx(1.0)
