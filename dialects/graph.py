@@ -43,6 +43,7 @@ from gemforge.dialects.graph_common import GraphVerifyError
 from gemforge.dialects.graph_constant import ConstantOp
 from gemforge.dialects.graph_elementwise import AddOp, ClipOp, ReluOp, RequantizeOp, SoftmaxOp
 from gemforge.dialects.graph_nn import Conv2DOp, MatmulOp
+from gemforge.dialects.graph_norm import BatchNormOp
 from gemforge.dialects.graph_pool import AvgPoolOp, GlobalAvgPoolOp, MaxPoolOp
 from gemforge.dialects.graph_shape import ConcatOp, PadOp, ReshapeOp, TransposeOp
 from gemforge.dialects.graph_syntax import GraphOp
@@ -65,6 +66,7 @@ Graph = Dialect(
         TransposeOp,
         ConcatOp,
         PadOp,
+        BatchNormOp,
     ],
     [],
 )
@@ -88,4 +90,5 @@ __all__ = [
     "TransposeOp",
     "ConcatOp",
     "PadOp",
+    "BatchNormOp",
 ]

@@ -11,7 +11,20 @@ from importlib import import_module
 from xdsl.passes import ModulePass
 
 # pass name -> (module under gemforge.passes, class name)
-_PASSES: dict[str, tuple[str, str]] = {}
+_PASSES: dict[str, tuple[str, str]] = {
+    "fold-batchnorm": ("fold_batchnorm", "FoldBatchNorm"),
+    "fuse-activation": ("fuse_activation", "FuseActivation"),
+    "fuse-bias": ("fuse_bias", "FuseBias"),
+    "fuse-epilogues": ("fuse_epilogues", "FuseEpilogues"),
+    "fuse-pool": ("fuse_pool", "FusePool"),
+    "fuse-requantize": ("fuse_requantize", "FuseRequantize"),
+    "fuse-residual": ("fuse_residual", "FuseResidual"),
+    "allocate-scratchpad": ("allocate_scratchpad", "AllocateScratchpad"),
+    "double-buffer": ("double_buffer", "DoubleBuffer"),
+    "convert-graph-to-tile": ("convert_graph_to_tile", "ConvertGraphToTile"),
+    "convert-tile-to-gemmini": ("convert_tile_to_gemmini", "ConvertTileToGemmini"),
+    "gemforge-pipeline": ("gemmini_pipeline", "GemforgePipeline"),
+}
 
 
 def _factory(module: str, cls: str) -> Callable[[], type[ModulePass]]:

@@ -121,6 +121,7 @@ def every_graph_op():
         graph.TransposeOp(x, (3, 2, 1, 0)),
         graph.ConcatOp([x, x], 0),
         graph.PadOp(x, (0, 1, 1, 0, 0, 1, 1, 0), 5),
+        graph.BatchNormOp(value([2, 3], i32), value([3], f32), value([3], f32)),
     ]
 
 
@@ -328,7 +329,7 @@ def test_dialect_lists_every_op():
     assert names == {
         "graph.constant", "graph.conv2d", "graph.matmul", "graph.add", "graph.relu", "graph.clip",
         "graph.requantize", "graph.softmax", "graph.maxpool", "graph.avgpool", "graph.global_avgpool",
-        "graph.reshape", "graph.transpose", "graph.concat", "graph.pad",
+        "graph.reshape", "graph.transpose", "graph.concat", "graph.pad", "graph.batch_norm",
     }
     for op in graph.Graph.operations:
         assert op.__doc__ and len(op.__doc__) > 40, op.name
