@@ -32,6 +32,15 @@ def one_line(exc: BaseException, source: str | None = None) -> str:
     return f"error: {type(exc).__name__}: {_first_line(str(exc))}"
 
 
+def pipeline_error(exc: BaseException, spec: str) -> str:
+    """One line for a malformed ``-p`` pipeline: the position and xDSL's reason."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    if len(lines) >= 4 and lines[1].startswith("pass-pipeline:"):
+        col = lines[1].rsplit(":", 1)[-1]
+        return f"pass pipeline '{spec}': column {col}: {lines[-1]}"
+    return f"pass pipeline '{spec}': {lines[0] if lines else type(exc).__name__}"
+
+
 def _first_line(text: str) -> str:
     for line in str(text).splitlines():
         if line.strip():

@@ -10,10 +10,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from xdsl.utils.exceptions import DiagnosticException, ParseError
+from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
-from gemforge.diagnostics import one_line
+from gemforge.diagnostics import one_line, pipeline_error
 from gemforge.dialects import get_all_dialects
 from gemforge.errors import GemforgeError
 from gemforge.passes import get_all_passes
@@ -47,8 +47,9 @@ def main(args: Sequence[str] | None = None) -> int:
     source = next((a for a in argv if not a.startswith("-")), "<stdin>")
     try:
         driver = GemforgeOptMain(description="gemforge modular optimizer driver", args=argv)
-    except ValueError as e:  # xDSL reports a bad -p pipeline (unknown pass, bad option) so
-        print(f"error: pass pipeline: {e}", file=sys.stderr)
+    except (ValueError, ArgSpecParseError) as e:  # xDSL's report of a bad -p pipeline
+        spec = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("-p", "--passes")), "")
+        print(f"error: {pipeline_error(e, spec)}", file=sys.stderr)
         return 1
     try:
         driver.run()

@@ -15,6 +15,9 @@ from xdsl.passes import PassPipeline
 from xdsl.printer import Printer
 from io import StringIO
 
+from xdsl.utils.exceptions import ArgSpecParseError
+
+from gemforge.diagnostics import pipeline_error
 from gemforge.errors import GemforgeError
 
 
@@ -54,8 +57,8 @@ def pipeline(spec: str) -> PassPipeline:
     available = {**xdsl_passes(), **get_all_passes()}
     try:
         return PassPipeline.parse_spec(available, spec)
-    except Exception as e:  # xDSL raises several types for an unknown pass / option
-        raise GemforgeError(f"pass pipeline '{spec}': {e}") from None
+    except (Exception, ArgSpecParseError) as e:  # xDSL raises several types for a bad spec
+        raise GemforgeError(pipeline_error(e, spec)) from None
 
 
 def run_pipeline(text_or_module: str | ModuleOp, spec: str) -> str:

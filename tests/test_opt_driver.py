@@ -63,3 +63,12 @@ def test_opt_knows_dialects(dialect):
     from gemforge.dialects import get_all_dialects
 
     assert dialect in get_all_dialects()
+
+
+def test_malformed_pipeline_is_one_line(tmp_path):
+    f = tmp_path / "ok.mlir"
+    f.write_text("builtin.module {}\n")
+    proc = opt(str(f), "-p", "allocate-scratchpad{target=/tmp/x.toml}")
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "column 28" in lines[0], proc.stderr
