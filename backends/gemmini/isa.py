@@ -307,7 +307,7 @@ LOOP_CONV_ARGS = ("batch_size in_row_dim in_col_dim in_channels out_channels out
 
 def loop_conv_ws(*args, **kwargs) -> list[Insn]:
     """The seven instructions of gemmini.h's ``gemmini_loop_conv_ws``; takes the macro's
-    53 arguments in the macro's order (:data:`LOOP_CONV_ARGS`), positionally or by name.
+    54 arguments in the macro's order (:data:`LOOP_CONV_ARGS`), positionally or by name.
     Returns CONFIG_1..CONFIG_6 then LOOP_CONV_WS."""
     if len(args) > len(LOOP_CONV_ARGS):
         raise IsaError(f"loop_conv_ws takes {len(LOOP_CONV_ARGS)} arguments, got {len(args)}")
@@ -326,4 +326,8 @@ def loop_conv_ws(*args, **kwargs) -> list[Insn]:
     return [*words, Insn(LOOP_CONV_WS, regs[0, 1], regs[0, 2])]
 
 
-from gemforge.backends.gemmini.decode import decode  # noqa: E402  (decode needs the constants above)
+def decode(funct: int, rs1: int, rs2: int):
+    """Decode an instruction into a record with named fields (see ``decode.py``)."""
+    from gemforge.backends.gemmini.decode import decode as _decode
+
+    return _decode(funct, rs1, rs2)

@@ -1,0 +1,346 @@
+"""The timing model: a one-pass, event-driven schedule of the flat stream.
+
+Every instruction gets an issue, a start and a completion time, computed in program
+order from earlier instructions only (each unit and each DIM-row block keeps "free at" /
+"last touched at" times instead of simulating cycles; there is no per-cycle loop):
+
+* **issue**: the host issues RoCC instructions in order, one per ``host_issue_cycles``
+  (plus ``pre[i]``, the software-loop overhead); loop_ws / loop_conv_ws unrollers issue
+  their generated instructions one per ``lat_loop_unroll_issue`` per queue, independently
+  of the host, once their start command is issued; at most two loops are in flight.  An
+  instruction waits for a free reservation-station entry of its queue (``rs_*``; an
+  entry frees when its instruction completes; a blocked host stalls).
+* **dispatch / start**: the cycle after issue at the earliest, in order per queue, when
+  the unit is free and every earlier instruction *of another queue* that touches the same
+  local rows has completed (read-after-write, write-after-read, write-after-write, at
+  DIM-row granularity; the garbage address never conflicts).  The controllers' command
+  queues (``queue_*``) are not modelled: with in-order controllers that take a command
+  the cycle after dispatch they never bind; the reservation-station limits do.
+  Load/store configs complete at issue; ``config_ex`` occupies the execute unit
+  ``lat_config`` cycles.
+* **complete**: mvin: the DMA (``dma.py``) plus ``lat_mvin_scale`` when scaling into the
+  scratchpad; mvout: ``lat_spad_read`` or ``lat_acc_read`` (+ ``lat_acc_scale`` unless
+  read_full) then the DMA; preload+compute (fused): occupies the execute unit ``cost =
+  max(a_rows, b_rows, lat_compute_min_cycles)`` in WS with D garbage and no transpose, else
+  DIM; operands in one scratchpad bank (or both in the accumulator) serialise (cost >= sum
+  of their rows); writes to one accumulator row are ``lat_acc_write_gap`` apart; results
+  commit ``lat_mesh_drain - (DIM - rows)`` cycles after the start (the first after
+  ``lat_mesh_fill``).  A DMA write to a scratchpad bank delays an execute read of that bank
+  (DMA wins); the execute unit's accumulator writes delay a store's reads of that bank.
+* **fence** / host kernel: the host waits until everything issued has completed, then
+  ``host_fence_cycles`` (fence) or the kernel's cost.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from gemforge.backends.gemmini import isa
+from gemforge.sim.dma import Dma
+from gemforge.sim.expand import HOST, Stream
+from gemforge.sim.functional import Machine
+from gemforge.sim.timing_exec import exec_run
+from gemforge.target import Target
+
+LD, EX, ST = 0, 1, 2
+UNITS = ("host", "load", "execute", "store", "dma")
+_QUEUE_OF = {isa.MVIN: LD, isa.MVIN2: LD, isa.MVIN3: LD, isa.MVOUT: ST, isa.PRELOAD: EX,
+             isa.COMPUTE_PRELOADED: EX, isa.COMPUTE_ACCUMULATED: EX}
+_LOOP_START = (isa.LOOP_WS, isa.LOOP_CONV_WS)
+
+
+class Busy:
+    """Union length of [start, end) intervals that arrive roughly in start order."""
+
+    __slots__ = ("total", "end")
+
+    def __init__(self):
+        self.total, self.end = 0.0, 0.0
+
+    def add(self, s: float, e: float) -> None:
+        s = max(s, self.end)
+        if e > s:
+            self.total += e - s
+            self.end = e
+
+
+class Timing:
+    """Times of one run: ``cycles`` total, ``busy`` per unit, DMA bytes, trace events."""
+
+    def __init__(self):
+        self.cycles = 0
+        self.busy: dict[str, float] = {}
+        self.dma_bytes_read = 0
+        self.dma_bytes_written = 0
+        self.events: list[tuple[str, str, float, float]] = []
+
+
+def simulate(stream: Stream, m: Machine, t: Target, host_costs: list[tuple[int, int]], trace: bool) -> Timing:
+    return _Sim(stream, m, t, host_costs, trace).run()
+
+
+class _Sim:
+    def __init__(self, stream, m, t, host_costs, trace):
+        self.s, self.m, self.t, self.trace = stream, m, t, trace
+        self.host_costs = host_costs
+        self.dma = Dma(t)
+        dim = t.dim
+        self.dim = dim
+        self.n_spad_blk = -(-t.spad_rows // dim)
+        nb = self.n_spad_blk + -(-t.acc_rows // dim) + 1
+        # Per queue and DIM-row block: completion of the last write / latest read.  The last
+        # column is a sentinel that index -1 ("no operand") reads as 0.
+        self.lw = np.zeros((3, nb + 1))
+        self.lr = np.zeros((3, nb + 1))
+        self.rs = [deque(maxlen=c) for c in (t.rs_load, t.rs_execute, t.rs_store)]
+        self.unit_free = [0.0, 0.0, 0.0]
+        self.busy = {u: Busy() for u in UNITS}
+        self.host_t = 0.0
+        self.host_busy = 0.0
+        self.all_done = 0.0
+        self.gen_last = [-1e18, -1e18, -1e18]
+        self.loop_start = 0.0
+        self.loop_ends: list[float] = []  # last generated issue of each started loop
+        self.cur_loop_end = None
+        self.dma_w = [(0.0, 0.0)] * t.spad_banks  # latest DMA write window per scratchpad bank
+        self.ex_acc_w = [(0.0, 0.0)] * t.acc_banks  # latest execute write window per accumulator bank
+        self.last_c: dict[int, float] = {}
+        self.events: list[tuple[str, str, float, float]] = []
+        self.decoder = m.local
+        self.ws, self.transposed = True, False  # execute config as the timing pass sees it
+        self.spad_bank_rows, self.n_spad_banks = t.spad_bank_rows, t.spad_banks
+
+    # ---------------------------------------------------------------- helpers
+    def blocks(self, addr: int, rows: int, nblocks: int = 1, bstride: int = 0) -> list[int]:
+        """Dependency blocks touched by ``rows`` rows at local ``addr`` (+ spilled blocks)."""
+        loc = self.decoder(addr)
+        if loc.garbage:
+            return []
+        dim, off = self.dim, (self.n_spad_blk if loc.is_acc else 0)
+        out = []
+        for b in range(nblocks):
+            first = loc.row + b * bstride
+            out.extend(range(off + first // dim, off + (first + max(rows, 1) - 1) // dim + 1))
+        return out
+
+    def deps(self, q: int, reads: list[int], writes: list[int]) -> float:
+        lw, lr = self.lw, self.lr
+        ready = 0.0
+        for o in (0, 1, 2):
+            if o == q:
+                continue
+            wo, ro = lw[o], lr[o]
+            for b in reads:
+                if wo[b] > ready:
+                    ready = wo[b]
+            for b in writes:
+                if wo[b] > ready:
+                    ready = wo[b]
+                if ro[b] > ready:
+                    ready = ro[b]
+        return ready
+
+    def record(self, q: int, reads: list[int], writes: list[int], done: float) -> None:
+        rq, wq = self.lr[q], self.lw[q]
+        for b in reads:
+            if rq[b] < done:
+                rq[b] = done
+        for b in writes:
+            wq[b] = done
+
+    def issue(self, i: int, q: int | None, gen: bool, entries: int = 1) -> float:
+        """Issue time of instruction i (and the RS wait); updates the issuer's clock."""
+        slot = 0.0
+        if q is not None:
+            dq = self.rs[q]
+            need = dq.maxlen - entries
+            if len(dq) > need:
+                slot = dq[len(dq) - need - 1]
+        if gen:
+            ti = max(self.gen_last[q] + self.t.lat_loop_unroll_issue, self.loop_start, slot)
+            self.gen_last[q] = ti + (entries - 1) * self.t.lat_loop_unroll_issue
+            if self.cur_loop_end is None or ti > self.cur_loop_end:
+                self.cur_loop_end = ti
+            return ti
+        pre = float(self.s.pre[i])
+        ti = max(self.host_t + pre, slot)
+        cost = entries * self.t.host_issue_cycles
+        self.host_busy += pre + cost
+        if self.trace:
+            self.events.append(("host", "issue", ti, ti + cost))
+        self.host_t = ti + cost
+        return ti
+
+    def finish(self, q: int, start: float, done: float, entries: int = 1) -> None:
+        for _ in range(entries):
+            self.rs[q].append(done)
+        if done > self.all_done:
+            self.all_done = done
+
+    def dispatch_floor(self, q: int, issue: float) -> float:
+        uf = self.unit_free[q]
+        return issue + 1 if issue + 1 > uf else uf
+
+    # ---------------------------------------------------------------- main loop
+    def run(self) -> Timing:
+        s, t = self.s, self.t
+        fl, r1, r2, gl = s.funct.tolist(), s.rs1.tolist(), s.rs2.tolist(), s.gen.tolist()
+        n = len(fl)
+        host_k = 0
+        i = 0
+        f_arr = s.funct
+        pair_at = np.zeros(n + 1, bool)
+        if n > 1:
+            pair_at[:-2] = (f_arr[:-1] == isa.PRELOAD) & (
+                (f_arr[1:] == isa.COMPUTE_PRELOADED) | (f_arr[1:] == isa.COMPUTE_ACCUMULATED))
+        pair_list = pair_at.tolist()
+        while i < n:
+            f, gen = fl[i], gl[i]
+            if pair_list[i]:
+                j = i
+                while pair_list[j]:
+                    j += 2
+                exec_run(self, i, j)
+                i = j
+                continue
+            q = _QUEUE_OF.get(f)
+            if q == LD:
+                self.mvin(i, f, r1[i], r2[i], gen)
+            elif q == ST:
+                self.mvout(i, r2[i], gen)
+            elif q == EX:  # a lone preload or compute: schedule with a DIM-cycle cost, no operand deps
+                ti = self.issue(i, EX, gen)
+                start = self.dispatch_floor(EX, ti)
+                self.unit_free[EX] = start + (t.dim if f != isa.PRELOAD else 0)
+                self.finish(EX, start, start + t.lat_mesh_drain if f != isa.PRELOAD else start)
+            elif f == isa.CONFIG:
+                kind = r1[i] & 3
+                q = {isa.CONFIG_EX: EX, isa.CONFIG_LD: LD, isa.CONFIG_ST: ST}.get(kind, EX)
+                ti = self.issue(i, q, gen)
+                if q == EX:
+                    self.ex_config(r1[i], r2[i])
+                    start = self.dispatch_floor(EX, ti)
+                    self.unit_free[EX] = start + t.lat_config
+                    self.busy["execute"].add(start, start + t.lat_config)
+                    self.finish(EX, start, start + t.lat_config)
+                else:  # load/store configs complete at issue
+                    self.finish(q, ti, ti)
+            elif f == isa.FENCE or f == HOST:
+                if f == isa.FENCE:
+                    self.issue(i, None, False)
+                self.host_t = max(self.host_t, self.all_done)
+                if f == isa.FENCE:
+                    cost = t.host_fence_cycles
+                else:
+                    elements, macs = self.host_costs[host_k]
+                    host_k += 1
+                    cost = elements * t.host_element_cycles + macs * t.host_mac_cycles
+                if self.trace:
+                    self.events.append(("host", "fence" if f == isa.FENCE else s.host_ops[r1[i]].kind,
+                                        self.host_t, self.host_t + cost))
+                self.host_busy += cost
+                self.host_t += cost
+                self.all_done = max(self.all_done, self.host_t)
+            elif f in _LOOP_START:
+                self._loop_start(i)
+            else:  # flush, loop config words, counter: host issue only
+                self.issue(i, None, gen)
+            i += 1
+        return self._result()
+
+    def ex_config(self, rs1: int, rs2: int) -> None:
+        rec = isa.decode(isa.CONFIG, rs1, rs2)
+        if not rec.set_only_strides:
+            self.ws = rec.dataflow == isa.WEIGHT_STATIONARY
+            self.transposed = bool(rec.transpose_a or rec.transpose_b)
+
+    def _loop_start(self, i: int) -> None:
+        if self.cur_loop_end is not None:
+            self.loop_ends.append(self.cur_loop_end)
+        self.cur_loop_end = None
+        # At most two loops in flight: wait until the loop two back has issued everything.
+        if len(self.loop_ends) >= 2:
+            self.host_t = max(self.host_t, self.loop_ends[-2])
+        self.loop_start = self.issue(i, None, False) + 1
+        self.gen_last = [self.loop_start - self.t.lat_loop_unroll_issue] * 3
+
+    # ---------------------------------------------------------------- data movement
+    def mvin(self, i: int, f: int, dram: int, rs2: int, gen: bool) -> None:
+        t = self.t
+        addr, rows, cols = rs2 & 0xFFFFFFFF, rs2 >> 48, (rs2 >> 32) & 0xFFFF
+        bstride, eb, scaled = self.m.mvin_info[i]
+        dim = self.dim
+        is_acc = addr >> 31
+        row = addr & 0x3FFFFFF
+        off = self.n_spad_blk if is_acc else 0
+        if cols <= dim and row % dim + rows <= dim:  # one block (the common case)
+            writes = [off + row // dim]
+        else:
+            writes = self.blocks(addr, rows, -(-cols // dim), bstride)
+        ti = self.issue(i, LD, gen)
+        start = ti + 1
+        if self.unit_free[LD] > start:
+            start = self.unit_free[LD]
+        lw, lr = self.lw, self.lr
+        for b in writes:  # WAW / WAR against the execute and store queues
+            dep = max(lw[EX, b], lr[EX, b], lw[ST, b], lr[ST, b])
+            if dep > start:
+                start = dep
+        if dram == 0:  # zero writer: no memory traffic, one row per cycle
+            free = done = start + rows
+        else:
+            free, done = self.dma.transfer(start, rows, cols * eb, False)
+        if scaled:
+            done += t.lat_mvin_scale
+        if not is_acc:
+            bank = row // self.spad_bank_rows
+            if bank < self.n_spad_banks:
+                self.dma_w[bank] = (done - rows, done)
+        self.unit_free[LD] = free
+        self.busy["load"].add(start, done)
+        wq = self.lw[LD]
+        for b in writes:
+            wq[b] = done
+        self.rs[LD].append(done)
+        if done > self.all_done:
+            self.all_done = done
+        if self.trace:
+            self.events.append(("load", "mvin", start, done))
+
+    def mvout(self, i: int, rs2: int, gen: bool) -> None:
+        t = self.t
+        addr, rows, cols = rs2 & 0xFFFFFFFF, rs2 >> 48, (rs2 >> 32) & 0xFFFF
+        loc = self.decoder(addr)
+        nblk = -(-cols // self.dim)
+        reads = self.blocks(addr, rows, nblk, self.dim)
+        ti = self.issue(i, ST, gen)
+        start = max(self.dispatch_floor(ST, ti), self.deps(ST, reads, []))
+        if loc.is_acc:
+            read_lat = t.lat_acc_read + (0 if loc.read_full else t.lat_acc_scale)
+            bank = (loc.row // t.acc_bank_rows) % t.acc_banks
+            ws, we = self.ex_acc_w[bank]
+            if ws < start + rows and start < we:  # the execute unit wins the accumulator port
+                start = we
+            eb = t.acc_bytes if loc.read_full else t.input_bytes
+        else:
+            read_lat, eb = t.lat_spad_read, t.input_bytes
+        free, done = self.dma.transfer(start + read_lat, rows, cols * eb, write=True)
+        self.unit_free[ST] = free
+        self.busy["store"].add(start, done)
+        self.record(ST, reads, [], done)
+        self.finish(ST, start, done)
+        if self.trace:
+            self.events.append(("store", "mvout", start, done))
+
+    def _result(self) -> Timing:
+        res = Timing()
+        end = max(self.all_done, self.host_t, self.unit_free[EX])
+        res.cycles = int(np.ceil(end))
+        self.busy["host"].total = self.host_busy
+        self.busy["dma"].total = self.dma.busy
+        res.busy = {u: b.total for u, b in self.busy.items()}
+        res.dma_bytes_read, res.dma_bytes_written = self.dma.bytes_read, self.dma.bytes_written
+        res.events = self.events
+        return res

@@ -1,0 +1,147 @@
+"""Timing of runs of fused preload + compute pairs (rules in timing.py's docstring).
+
+This is the simulator's hot loop: operand fields, costs, dependency blocks and banks are
+computed for the whole run with numpy, then one tight Python loop applies the
+recurrences (issue, reservation station, dispatch, dependencies, bank conflicts,
+accumulator write gap) with everything in local variables.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gemforge.backends.gemmini import isa
+
+_ROW = (1 << 26) - 1
+
+
+def exec_run(sim, lo: int, hi: int) -> None:
+    """Schedule the pairs at lo, lo + 2, ..., hi - 2 (preload at even offsets)."""
+    s, t, dim = sim.s, sim.t, sim.dim
+    dm, nsb = sim.decoder.data_mask, sim.n_spad_blk
+    p1 = s.rs1[lo:hi:2].astype(np.int64)
+    p2 = s.rs2[lo:hi:2].astype(np.int64)
+    c1 = s.rs1[lo + 1:hi:2].astype(np.int64)
+    c2 = s.rs2[lo + 1:hi:2].astype(np.int64)
+    cf = s.funct[lo + 1:hi:2]
+    gen = s.gen[lo:hi:2]
+
+    def parts(x):
+        addr = x & 0xFFFFFFFF
+        garbage = ((addr >> 29) == 7) & ((addr & dm) == dm)
+        acc = (addr >> 31) == 1
+        row = addr & _ROW
+        return garbage, acc, row, x >> 48
+
+    a_g, a_acc, a_row, a_rows = parts(c1)
+    b_g, b_acc, b_row, b_rows = parts(p1)
+    c_g, c_acc, c_row, c_rows = parts(p2)
+    d_g, d_acc, d_row, _ = parts(c2)
+    if sim.ws and not sim.transposed:
+        cost = np.where(d_g, np.maximum(np.maximum(a_rows, np.where(b_g, 0, b_rows)), t.lat_compute_min_cycles), dim)
+    else:
+        cost = np.full(len(p1), dim)
+    same_bank = ~b_g & ((a_acc & b_acc) | (~a_acc & ~b_acc & (a_row // t.spad_bank_rows == b_row // t.spad_bank_rows)))
+    cost = np.where(same_bank, np.maximum(cost, a_rows + b_rows), cost)
+    a_blk = np.where(a_acc, nsb, 0) + a_row // dim
+    b_blk = np.where(b_g, -1, np.where(b_acc, nsb, 0) + b_row // dim)
+    d_blk = np.where(d_g, -1, np.where(d_acc, nsb, 0) + d_row // dim)
+    c_blk = np.where(c_g, -1, np.where(c_acc, nsb, 0) + c_row // dim)
+    a_bank = np.where(a_acc | (a_row // t.spad_bank_rows >= t.spad_banks), -1, a_row // t.spad_bank_rows)
+    c_key = np.where(~c_g & c_acc, c_row, -1)
+    c_bank = (c_row // t.acc_bank_rows) % t.acc_banks
+    done_off = np.maximum(cost, t.lat_mesh_drain - (dim - np.minimum(a_rows, dim)))
+
+    lw, lr = sim.lw, sim.lr
+    # Loads and stores do not change during the run: their dependency times are gathered at once.
+    w_other = np.maximum(lw[0], lw[2])  # index -1 (no operand) is the sentinel 0
+    r_other = np.maximum(lr[0], lr[2])
+    dep = np.maximum.reduce([w_other[a_blk], w_other[b_blk], w_other[d_blk], w_other[c_blk], r_other[c_blk]])
+    dones = np.empty(len(p1))
+    rs = sim.rs[1]
+    rs_need = rs.maxlen - 2
+    dma_w, ex_acc_w, last_c = sim.dma_w, sim.ex_acc_w, sim.last_c
+    gap, fill = t.lat_acc_write_gap, t.lat_mesh_fill
+    unroll, issue_c = t.lat_loop_unroll_issue, t.host_issue_cycles
+    pre = s.pre
+    trace = sim.trace
+    events = sim.events
+    busy = sim.busy["execute"]
+    b_total, b_end = busy.total, busy.end
+    ex_free = sim.unit_free[1]
+    host_t, host_busy = sim.host_t, sim.host_busy
+    gen_last = sim.gen_last[1]
+    loop_start = sim.loop_start
+    cur_loop_end = sim.cur_loop_end
+    all_done = sim.all_done
+    names = ("compute_accumulated", "compute_preloaded")
+
+    for k, (g, cst, dp, abank, ck, cbank, doff, flip) in enumerate(zip(
+            gen.tolist(), cost.tolist(), dep.tolist(), a_bank.tolist(), c_key.tolist(), c_bank.tolist(),
+            done_off.tolist(), (cf == isa.COMPUTE_PRELOADED).tolist())):
+        # issue (two reservation-station entries: the preload and the compute)
+        slot = rs[len(rs) - rs_need - 1] if len(rs) > rs_need else 0.0
+        if g:
+            ti = gen_last + unroll
+            if loop_start > ti:
+                ti = loop_start
+            if slot > ti:
+                ti = slot
+            gen_last = ti + unroll
+            if cur_loop_end is None or ti > cur_loop_end:
+                cur_loop_end = ti
+        else:
+            i = lo + 2 * k
+            p = float(pre[i])
+            ti = host_t + p
+            if slot > ti:
+                ti = slot
+            host_busy += p + 2 * issue_c
+            if trace:
+                events.append(("host", "issue", ti, ti + 2 * issue_c))
+            host_t = ti + 2 * issue_c
+        # dispatch: command queue room, unit free, cross-queue dependencies
+        start = ti + 1
+        if ex_free > start:
+            start = ex_free
+        if dp > start:
+            start = dp
+        if abank >= 0:
+            ws, we = dma_w[abank]
+            if ws < start + cst and start < we:  # the DMA's write to this bank wins
+                start = we
+        if ck >= 0:
+            last = last_c.get(ck)
+            if last is not None and start < last + gap:
+                start = last + gap
+            last_c[ck] = start
+        ex_free = start + cst
+        done = start + doff
+        dones[k] = done
+        if ck >= 0:
+            ex_acc_w[cbank] = (start + fill, done)
+        # busy (union of intervals)
+        bs = start if start > b_end else b_end
+        if ex_free > bs:
+            b_total += ex_free - bs
+            b_end = ex_free
+        rs.append(done)
+        rs.append(done)
+        if done > all_done:
+            all_done = done
+        if trace:
+            events.append(("execute", names[flip], start, ex_free))
+
+    # The execute queue's reads and writes, for later loads and stores.
+    rex = lr[1]
+    for blk in (a_blk, b_blk, d_blk):
+        np.maximum.at(rex, blk, dones)
+    rex[-1] = 0.0  # keep the sentinel
+    live = c_blk >= 0
+    lw[1][c_blk[live]] = dones[live]  # in order: the last write wins
+    busy.total, busy.end = b_total, b_end
+    sim.unit_free[1] = ex_free
+    sim.host_t, sim.host_busy = host_t, host_busy
+    sim.gen_last[1] = gen_last
+    sim.cur_loop_end = cur_loop_end
+    sim.all_done = all_done
