@@ -1,0 +1,145 @@
+"""Numpy kernels of the graph dialect, one per op, with the exact integer semantics
+stated in each op's docstring (notation of :mod:`gemforge.dialects.graph_epilogue`).
+
+All float steps are float32 numpy operations evaluated in the documented order, so
+each kernel is a bit-exact reference. Integer products are summed in float64 BLAS:
+every int8 x int8 product and every partial sum below 2**53 is an exact float64, so
+the sums equal the int64 ones (and run at BLAS speed instead of numpy's integer loop).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+I8_MIN, I8_MAX = -128, 127
+I32_MIN, I32_MAX = -(2**31), 2**31 - 1
+_EXACT_F64 = 2**53
+
+
+def wrap_i32(x: np.ndarray) -> np.ndarray:
+    """Two's-complement wrap-around of an int64 array into int32."""
+    return ((x.astype(np.int64) - I32_MIN) % 2**32 + I32_MIN).astype(np.int32)
+
+
+def sat_i8(x: np.ndarray) -> np.ndarray:
+    return np.clip(x, I8_MIN, I8_MAX).astype(np.int8)
+
+
+def scale_to_i8(x: np.ndarray, scale: float) -> np.ndarray:
+    """``sat_i8(rne(f32(x) * f32(scale)))``: requantize / the epilogue's output scaling."""
+    return sat_i8(np.rint(x.astype(np.float32) * np.float32(scale)))
+
+
+def exact_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """int8/int32 ``a @ b`` as exact int64, computed with float64 BLAS when that is exact."""
+    k = a.shape[-1]
+    bound = float(np.abs(a).max(initial=0)) * float(np.abs(b).max(initial=0)) * k
+    if bound < _EXACT_F64:
+        return np.matmul(a.astype(np.float64), b.astype(np.float64)).astype(np.int64)
+    return np.matmul(a.astype(np.int64), b.astype(np.int64))
+
+
+def activation(y: np.ndarray, act: str | None, clip) -> np.ndarray:
+    """The optional ReLU or clip of an epilogue, in the result's units."""
+    if clip is not None:
+        return np.clip(y, clip[0], clip[1]).astype(y.dtype)
+    if act == "relu":
+        return np.maximum(y, 0).astype(y.dtype)
+    return y
+
+
+def epilogue(acc: np.ndarray, opts: dict, residual: np.ndarray | None) -> np.ndarray:
+    """Residual, output scaling and activation applied to int32 accumulators."""
+    acc = acc.astype(np.int64)
+    if residual is not None:
+        scaled = np.rint(residual.astype(np.float32) * np.float32(opts["residual_scale"]))
+        acc = wrap_i32(acc + np.clip(scaled, I32_MIN, I32_MAX).astype(np.int64))
+    y = scale_to_i8(acc, opts["output_scale"]) if opts["output_scale"] is not None else wrap_i32(acc)
+    return activation(y, opts["activation"], opts["clip"])
+
+
+def conv2d(x, w, bias, stride, padding, dilation, groups) -> np.ndarray:
+    """Exact int32 accumulators of ``graph.conv2d`` (NHWC x HWIO, [top, left, bottom, right])."""
+    n, h, wd, c = x.shape
+    kh, kw, cg, co = w.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    top, left, bottom, right = padding
+    xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    oh = (h + top + bottom - dh * (kh - 1) - 1) // sh + 1
+    ow = (wd + left + right - dw * (kw - 1) - 1) // sw + 1
+    og = co // groups
+    out = np.zeros((n, oh, ow, co), dtype=np.int64)
+    for g in range(groups):
+        # im2col for this group: [N*OH*OW, KH*KW*Cg] against [KH*KW*Cg, OG].
+        cols = [
+            xp[:, r * dh : r * dh + sh * (oh - 1) + 1 : sh, s * dw : s * dw + sw * (ow - 1) + 1 : sw, g * cg : (g + 1) * cg]
+            for r in range(kh)
+            for s in range(kw)
+        ]
+        patches = np.concatenate(cols, axis=-1).reshape(n * oh * ow, kh * kw * cg)
+        weights = w[:, :, :, g * og : (g + 1) * og].reshape(kh * kw * cg, og)
+        out[..., g * og : (g + 1) * og] = exact_matmul(patches, weights).reshape(n, oh, ow, og)
+    if bias is not None:
+        out += bias.astype(np.int64)
+    return out
+
+
+def _windows(x: np.ndarray, kernel, stride, padding, fill):
+    """Yield every window offset's strided view of the padded NHWC input."""
+    (kh, kw), (sh, sw) = kernel, stride
+    top, left, bottom, right = padding
+    n, h, w, c = x.shape
+    xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=fill)
+    oh = (h + top + bottom - kh) // sh + 1
+    ow = (w + left + right - kw) // sw + 1
+    for r in range(kh):
+        for s in range(kw):
+            yield xp[:, r : r + sh * (oh - 1) + 1 : sh, s : s + sw * (ow - 1) + 1 : sw, :]
+
+
+def maxpool(x, kernel, stride, padding) -> np.ndarray:
+    """Max over windows; padded positions take no part (they hold the type's minimum)."""
+    low = np.iinfo(x.dtype).min
+    out = None
+    for view in _windows(x, kernel, stride, padding, low):
+        out = view.copy() if out is None else np.maximum(out, view)
+    return out
+
+
+def avgpool(x, kernel, stride, padding, count_include_pad, scale) -> np.ndarray:
+    total = None
+    for view in _windows(x.astype(np.int64), kernel, stride, padding, 0):
+        total = view.copy() if total is None else total + view
+    if count_include_pad:
+        count = np.float32(kernel[0] * kernel[1])
+    else:
+        ones = np.ones((1, x.shape[1], x.shape[2], 1), dtype=np.int64)
+        count = sum(_windows(ones, kernel, stride, padding, 0)).astype(np.float32)
+    return sat_i8(np.rint(total.astype(np.float32) * (np.float32(scale) / count)))
+
+
+def global_avgpool(x, scale) -> np.ndarray:
+    n, h, w, c = x.shape
+    total = x.astype(np.int64).sum(axis=(1, 2), keepdims=True)
+    return sat_i8(np.rint(total.astype(np.float32) * (np.float32(scale) / np.float32(h * w))))
+
+
+def add(a, b, lhs_scale, rhs_scale, output_scale, act, clip) -> np.ndarray:
+    if a.dtype == np.int32:
+        y = wrap_i32(a.astype(np.int64) + b.astype(np.int64))
+    else:
+        ma = np.float32(lhs_scale) / np.float32(output_scale)
+        mb = np.float32(rhs_scale) / np.float32(output_scale)
+        y = sat_i8(np.rint(a.astype(np.float32) * ma + b.astype(np.float32) * mb))
+    return activation(y, act, clip)
+
+
+def softmax(x, axis, input_scale, output_scale) -> np.ndarray:
+    v = x.astype(np.float32)
+    if input_scale is not None:
+        v = v * np.float32(input_scale)
+    e = np.exp(v - v.max(axis=axis, keepdims=True))
+    y = e / e.sum(axis=axis, keepdims=True, dtype=np.float32)
+    if output_scale is None:
+        return y.astype(np.float32)
+    return sat_i8(np.rint(y / np.float32(output_scale)))
