@@ -1,7 +1,7 @@
 """Time the branch-and-bound scheduler over a layer suite; print a table, optionally write JSON.
 
 Usage: python benchmarks/schedule_search.py [--suite all|resnet50|...] [--target NAME|FILE]
-                                            [--csv benchmarks/layers.csv] [--json OUT]
+                                            [--csv gemforge/suites/layers.csv] [--json OUT]
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A :class:`ConvLayer` or :class:`MatmulLayer` says what to compute (shapes, stride,
 padding, groups), independent of any IR. ``load_suite`` reads the benchmark suites
-(``benchmarks/layers.csv``: columns suite,name,op,batch,in_h,in_w,in_c,out_c,kernel_h,
+(``gemforge/suites/layers.csv``, shipped with the package: columns suite,name,op,batch,in_h,in_w,in_c,out_c,kernel_h,
 kernel_w,stride,pad,groups; matmuls use in_h = M, in_c = K, out_c = N).
 """
 
@@ -111,7 +111,7 @@ class MatmulLayer:
 Layer = ConvLayer | MatmulLayer
 
 SUITE_COLUMNS = ("suite", "name", "op", "batch", "in_h", "in_w", "in_c", "out_c", "kernel_h", "kernel_w", "stride", "pad", "groups")
-DEFAULT_SUITE = Path(__file__).resolve().parent.parent / "benchmarks" / "layers.csv"
+DEFAULT_SUITE = Path(__file__).resolve().parent / "suites" / "layers.csv"
 
 
 def layer_from_row(row: dict[str, str], where: str) -> tuple[str, Layer]:
