@@ -1,0 +1,309 @@
+"""Instruction selection for ``convert-tile-to-gemmini``: one tile op -> gemmini ops.
+
+Views into local buffers must be static (the tiling pass emits them so: shapes vary
+between loop runs, never inside one); DRAM offsets may be ``index`` values. Buffers map
+to their first local row (``tile.alloc`` address, or an ``arith.select`` of two after
+double buffering), DRAM memrefs to their byte address
+(``memref.extract_aligned_pointer_as_index``).
+
+* ``tile.load``: row segments (rows along the second-to-last dim, contiguous in DRAM at
+  the tensor's row stride and in the buffer) in pieces of at most DIM rows and
+  ``dma_max_*_mvin_blocks`` x DIM columns, one ``mvin`` each (A-side scratchpad loads
+  ``mvin``, B-side ``mvin2``, accumulator loads ``mvin3``: separate config_ld state).
+* ``tile.matmul`` (weight-stationary): for each DIM column block j of B/C and DIM
+  reduction block k: ``preload`` B(k, j) with the first A-row block's C, then
+  ``compute_preloaded``; each further A-row block is ``preload garbage`` + ``compute
+  accumulated``. A rows advance by the view's row stride (config_ex ``a_stride``).
+* ``tile.store``: segments as for loads, ``mvout`` of at most DIM rows x
+  ``dma_max_mvout_blocks`` x DIM columns (raw stores read full int32 rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import product
+from math import prod
+
+from xdsl.dialects import arith, memref
+from xdsl.dialects.builtin import IndexType, IntegerAttr, IntegerType, MemRefType
+from xdsl.ir import Block, Operation, SSAValue
+
+from gemforge.dialects import gemmini as gm
+from gemforge.dialects.tile import AllocOp, LoadOp, MatmulOp, MemorySpace, StoreOp, memory_space
+from gemforge.dialects.tile_view import View, static_int
+from gemforge.errors import GemforgeError
+from gemforge.target import Target
+
+
+class LoweringError(GemforgeError):
+    """A tile op the lowering cannot turn into Gemmini instructions (one line)."""
+
+
+def _width(typ: MemRefType) -> int:
+    et = typ.element_type
+    assert isinstance(et, IntegerType)
+    return et.width.data // 8
+
+
+def row_major_strides(shape: Sequence[int]) -> list[int]:
+    out, acc = [], 1
+    for n in reversed(shape):
+        out.append(acc)
+        acc *= n
+    return out[::-1]
+
+
+def static_list(op: Operation, what: str, values) -> list[int]:
+    out = [static_int(v) for v in values]
+    if None in out:
+        raise LoweringError(f"{op.name}: dynamic {what} {list(values)} (local views must be static)")
+    return out  # type: ignore[return-value]
+
+
+class Values:
+    """SSA values the lowering shares: index constants, buffer rows and DRAM addresses."""
+
+    def __init__(self, entry: Block):
+        self.entry = entry
+        self.consts: dict[int, SSAValue] = {}
+        self.rows: dict[SSAValue, SSAValue] = {}
+        self.addrs: dict[SSAValue, SSAValue] = {}
+        self.pending: list[Operation] = []  # ops emitted for the current tile op
+
+    def const(self, v: int) -> SSAValue:
+        if v not in self.consts:
+            op = arith.ConstantOp(IntegerAttr(v, IndexType()))
+            first = self.entry.first_op
+            if first is None:
+                self.entry.add_op(op)
+            else:
+                self.entry.insert_op_before(op, first)
+            self.consts[v] = op.result
+        return self.consts[v]
+
+    def emit(self, op: Operation) -> Operation:
+        self.pending.append(op)
+        return op
+
+    def add(self, base: SSAValue, delta: int) -> SSAValue:
+        if not delta:
+            return base
+        c = static_int(base)
+        if c is not None:
+            return self.const(c + delta)
+        return self.emit(arith.AddiOp(base, self.const(delta))).results[0]
+
+    def row_of(self, buffer: SSAValue) -> SSAValue:
+        """First local row of a buffer (an index value)."""
+        if buffer in self.rows:
+            return self.rows[buffer]
+        owner = buffer.owner
+        if isinstance(owner, AllocOp):
+            if owner.address_value is None:
+                raise LoweringError("tile.alloc without an address: run allocate-scratchpad first")
+            value = self.const(owner.address_value)
+        elif isinstance(owner, arith.SelectOp):
+            sel = arith.SelectOp(owner.cond, self.row_of(owner.lhs), self.row_of(owner.rhs))
+            owner.parent_block().insert_op_after(sel, owner)
+            value = sel.result
+        else:
+            raise LoweringError(f"a local buffer defined by {getattr(owner, 'name', 'a block argument')} "
+                                "(expected tile.alloc or arith.select)")
+        self.rows[buffer] = value
+        return value
+
+    def addr_of(self, mem: SSAValue) -> SSAValue:
+        """Byte address of a DRAM memref (an index value)."""
+        if mem not in self.addrs:
+            op = memref.ExtractAlignedPointerAsIndexOp.get(mem)
+            owner = mem.owner
+            if isinstance(owner, Operation):
+                owner.parent_block().insert_op_after(op, owner)
+            else:
+                first = self.entry.first_op
+                self.entry.insert_op_before(op, first) if first else self.entry.add_op(op)
+            self.addrs[mem] = op.results[0]
+        return self.addrs[mem]
+
+    def dram_window(self, mem: SSAValue, offsets) -> tuple[SSAValue, int]:
+        """(dynamic byte address, static byte offset) of element ``offsets`` of ``mem``."""
+        typ = mem.type
+        es = _width(typ)
+        strides = row_major_strides(typ.get_shape())
+        addr, static = self.addr_of(mem), 0
+        for off, st in zip(offsets, strides):
+            s = static_int(off)
+            if s is not None:
+                static += s * st * es
+            else:
+                term = self.emit(arith.MuliOp(off, self.const(st * es))).results[0]
+                addr = self.emit(arith.AddiOp(addr, term)).results[0]
+        return addr, static
+
+
+def segments(sizes: Sequence[int]):
+    """Index tuples of the leading dims (all but the last two) and the segment length."""
+    lead = sizes[:-2]
+    return list(product(*(range(n) for n in lead))), sizes[-2] if len(sizes) >= 2 else 1
+
+
+def flat_row(shape: Sequence[int], index: Sequence[int]) -> int:
+    """Row-major row number of ``index`` (leading dims only) in a buffer of ``shape``."""
+    r = 0
+    for i, n in zip(index, shape[:-1]):
+        r = r * n + i
+    return r
+
+
+class Selector:
+    """Lowers tile ops to gemmini ops; configs are requested through ``config``."""
+
+    def __init__(self, target: Target, values: Values, config):
+        self.t, self.v, self.config = target, values, config
+        self.dim = target.dim
+
+    # -- loads ------------------------------------------------------------------------
+    def load_config(self, op: LoadOp) -> tuple:
+        src, dst = op.source.type, op.dest.type
+        sr = src.get_num_dims()
+        row_stride = row_major_strides(src.get_shape())[sr - 2] * _width(src) if sr >= 2 else 0
+        space = memory_space(dst)
+        shrunk = space is MemorySpace.ACC and _width(src) < _width(dst)
+        return ("ld", row_stride, prod(dst.get_shape()[:-1]), op.scale if op.scale is not None else 1.0, shrunk)
+
+    def load(self, op: LoadOp, role: int) -> None:
+        if op.transpose:
+            raise LoweringError("tile.load transpose is not lowered")
+        v, dim = self.v, self.dim
+        dst = op.dest.type
+        dshape = dst.get_shape()
+        sizes = static_list(op, "sizes", op.mixed_sizes)
+        doffs = static_list(op, "destination offsets", op.mixed_dest_offsets)
+        src = op.source.type
+        sr, r = src.get_num_dims(), len(sizes)
+        es = _width(src)
+        sstrides = row_major_strides(src.get_shape())
+        row_stride = sstrides[sr - 2] if sr >= 2 else 0
+        if doffs[-1] % dim:
+            raise LoweringError(f"tile.load: destination column offset {doffs[-1]} is not a multiple of DIM={dim}")
+        space = memory_space(op.dest)
+        acc = space is MemorySpace.ACC
+        maxcols = (self.t.dma_max_acc_mvin_blocks if acc else self.t.dma_max_spad_mvin_blocks) * dim
+        base_addr, base_static = v.dram_window(op.source, op.mixed_offsets)
+        R = prod(dshape[:-1])
+        buf = v.row_of(op.dest)
+        which = self.config(self.load_config(op), role)
+        mvin = gm.MVIN_BY_ID[which]
+        outer, seg = segments(sizes)
+        for idx in outer:
+            full = [*idx, 0]
+            # Source element offset of this segment (dropped leading dims broadcast).
+            src_idx = full[r - sr:] if sr <= r else full
+            elem = sum(i * s for i, s in zip(src_idx, sstrides[: len(src_idx)])) if sr >= 2 else 0
+            drow = flat_row(dshape, [o + i for o, i in zip(doffs[:-1], full)])
+            for r0 in range(0, seg, dim):
+                rows = min(dim, seg - r0)
+                for c0 in range(0, sizes[-1], maxcols):
+                    cols = min(maxcols, sizes[-1] - c0)
+                    byte = base_static + (elem + r0 * row_stride + c0) * es
+                    local_row = v.add(buf, ((doffs[-1] + c0) // dim) * R + drow + r0)
+                    local = gm.Local.acc(local_row, rows, cols) if acc else gm.Local.spad(local_row, rows, cols)
+                    v.emit(mvin(dram_addr=v.add(base_addr, byte), dst=local))
+
+    # -- stores -----------------------------------------------------------------------
+    def store_config(self, op: StoreOp) -> tuple:
+        dst = op.dest.type
+        stride = dst.get_shape()[-1] * _width(dst)
+        if op.raw:
+            return ("st", stride, gm.Activation.NONE, 1.0)
+        act = {"none": gm.Activation.NONE, "relu": gm.Activation.RELU}.get(op.activation.value)
+        if act is None:
+            raise LoweringError(f"tile.store: activation {op.activation.value} has no Gemmini equivalent")
+        return ("st", stride, act, op.scale if op.scale is not None else 1.0)
+
+    def store(self, op: StoreOp) -> None:
+        if op.pool is not None:
+            raise LoweringError("tile.store with pooling is not lowered")
+        v, dim = self.v, self.dim
+        src = op.source.type
+        if memory_space(op.source) is not MemorySpace.ACC:
+            raise LoweringError("tile.store from the scratchpad is not lowered")
+        sshape = src.get_shape()
+        sizes = static_list(op, "sizes", op.mixed_sizes)
+        soffs = static_list(op, "offsets", op.mixed_offsets)
+        if soffs[-1] % dim:
+            raise LoweringError(f"tile.store: source column offset {soffs[-1]} is not a multiple of DIM={dim}")
+        dst = op.dest.type
+        es = _width(dst)
+        dstrides = row_major_strides(dst.get_shape())
+        base_addr, base_static = v.dram_window(op.dest, op.mixed_dest_offsets)
+        self.config(self.store_config(op), 0)
+        R = prod(sshape[:-1])
+        # A multi-block mvout reads its column blocks DIM rows apart: only a buffer of
+        # DIM rows has its blocks there.
+        maxcols = (1 if op.raw or R != dim else self.t.dma_max_mvout_blocks) * dim
+        buf = v.row_of(op.source)
+        outer, seg = segments(sizes)
+        for idx in outer:
+            full = [*idx, 0]
+            elem = sum(i * s for i, s in zip(full, dstrides))
+            srow = flat_row(sshape, [o + i for o, i in zip(soffs[:-1], full)])
+            for r0 in range(0, seg, dim):
+                rows = min(dim, seg - r0)
+                for c0 in range(0, sizes[-1], maxcols):
+                    cols = min(maxcols, sizes[-1] - c0)
+                    byte = base_static + (elem + r0 * dstrides[-2] + c0) * es
+                    local_row = v.add(buf, ((soffs[-1] + c0) // dim) * R + srow + r0)
+                    v.emit(gm.MvoutOp(dram_addr=v.add(base_addr, byte),
+                                      src=gm.Local.acc(local_row, rows, cols, read_full=op.raw)))
+
+    # -- matmuls ----------------------------------------------------------------------
+    def matmul_config(self, op: MatmulOp) -> tuple:
+        a = op.a_view
+        return ("ex", a.steps[-2] if a.rank >= 2 else 1)
+
+    def matmul(self, op: MatmulOp) -> None:
+        v, dim = self.v, self.dim
+        a, b, c = op.a_view, op.b_view, op.c_view
+        sa, sb, sc = (static_list(op, "sizes", x.sizes) for x in (a, b, c))
+        oa, ob, oc = (static_list(op, "offsets", x.offsets) for x in (a, b, c))
+        if sa[:-1] != sc[:-1] or any(s != 1 for s in c.steps) or any(s != 1 for s in b.steps):
+            raise LoweringError("tile.matmul: A and C must have the same leading sizes; B and C unit strides")
+        if any(n != 1 for n in sb[:-2]):
+            raise LoweringError("tile.matmul: B must be a matrix (leading sizes 1)")
+        for what, off in (("A", oa[-1]), ("B", ob[-1]), ("C", oc[-1])):
+            if off % dim:
+                raise LoweringError(f"tile.matmul: {what} column offset {off} is not a multiple of DIM={dim}")
+        self.config(self.matmul_config(op), 0)
+        ashape, bshape, cshape = a.type.get_shape(), b.type.get_shape(), c.type.get_shape()
+        RA, RB, RC = prod(ashape[:-1]), prod(bshape[:-1]), prod(cshape[:-1])
+        abuf, bbuf, cbuf = v.row_of(a.buffer), v.row_of(b.buffer), v.row_of(c.buffer)
+        K, N = sa[-1], sb[-1]
+        b_row0 = flat_row(bshape, ob[:-1])
+        # A-row blocks: (A local row offset, C local row offset, rows).
+        blocks: list[tuple[int, int, int]] = []
+        outer, seg = segments(sa)
+        ast = a.steps
+        for idx in outer:
+            full = [*idx, 0]
+            arow = flat_row(ashape, [o + i * s for o, i, s in zip(oa[:-1], full, ast[:-1])])
+            crow = flat_row(cshape, [o + i for o, i in zip(oc[:-1], full)])
+            for r0 in range(0, seg, dim):
+                blocks.append((arow + r0 * ast[-2], crow + r0, min(dim, seg - r0)))
+        garbage = gm.Local.garbage(dim, dim)
+        for j0 in range(0, N, dim):
+            nw = min(dim, N - j0)
+            for k0 in range(0, K, dim):
+                kw = min(dim, K - k0)
+                b_local = gm.Local.spad(v.add(bbuf, ((ob[-1] + j0) // dim) * RB + b_row0 + k0), kw, nw)
+                accumulate = op.accumulate or k0 > 0
+                for n, (arow, crow, rows) in enumerate(blocks):
+                    c_local = gm.Local.acc(v.add(cbuf, ((oc[-1] + j0) // dim) * RC + crow), rows, nw,
+                                           accumulate=accumulate)
+                    a_local = gm.Local.spad(v.add(abuf, ((oa[-1] + k0) // dim) * RA + arow), rows, kw)
+                    if n == 0:
+                        v.emit(gm.PreloadOp(bd=b_local, c=c_local))
+                        v.emit(gm.ComputePreloadedOp(a=a_local, bd=garbage))
+                    else:
+                        v.emit(gm.PreloadOp(bd=gm.Local.garbage(kw, nw), c=c_local))
+                        v.emit(gm.ComputeAccumulatedOp(a=a_local, bd=garbage))

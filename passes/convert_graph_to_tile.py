@@ -1,0 +1,318 @@
+"""``convert-graph-to-tile``: tile every ``graph.conv2d`` / ``graph.matmul`` with the scheduler's choice.
+
+Each function of graph ops becomes a function over DRAM memrefs
+(``#tile.space<dram>``) in destination-passing style: tensor arguments become memref
+arguments, results become extra trailing memref arguments (the function gets the
+attribute ``gemforge.outputs`` = their number and returns nothing), ``graph.constant``
+becomes a ``memref.global`` read with ``memref.get_global``, and intermediate tensors
+become DRAM ``memref.alloc`` s. Each conv / matmul is scheduled by
+:func:`gemforge.passes.schedule.schedule` (weight-stationary, fine-grained code,
+double-buffered, the kernel never split) and emitted as a loop nest of tile ops
+(:mod:`gemforge.passes._tiling_layers`), followed by a ``tile.fence`` (later layers
+read what it stored).
+
+A 1x1 stride-1 unpadded convolution is tiled as a matmul over the flattened NHWC
+tensors (``memref.collapse_shape``); a depthwise one computes channel blocks as
+block-diagonal matmuls with weights expanded at compile time (``space.py``).
+
+Options: ``target`` (built-in name or TOML path), and, to force parts of the schedule
+(for tests and experiments), ``tiles`` (``"m=64,n=128,k=256"``: dim=tile pairs),
+``stationary`` (input | weight | output) and ``double-buffer`` (true | false).
+Not supported (one-line error naming the op): residual epilogues, fused max pooling,
+grouped (non-depthwise) convolution, unequal strides or dilations per axis, clip
+bounds other than ReLU's, activation on int32 results, batched right-hand matmul
+operands, and graph ops other than conv2d / matmul / constant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects import func, memref
+from xdsl.dialects.builtin import (
+    ArrayAttr, DenseIntOrFPElementsAttr, IntegerAttr, MemRefType, ModuleOp, StringAttr, TensorType, UnitAttr, i64,
+)
+from xdsl.ir import Block, Region, SSAValue
+from xdsl.passes import ModulePass
+
+from gemforge.dialects import graph
+from gemforge.dialects.tile import DRAM, FenceOp
+from gemforge.errors import GemforgeError
+from gemforge.layers import ConvLayer, MatmulLayer
+from gemforge.passes._tiling_layers import ConvGeometry, ConvTiler, Epilogue, MatmulTiler, expand_depthwise
+from gemforge.passes._tiling_nest import Builder
+from gemforge.passes.schedule import schedule as run_scheduler
+from gemforge.passes.schedule.space import ScheduleError
+from gemforge.target import Target, load
+
+OUTPUTS_ATTR = "gemforge.outputs"
+
+
+class TilingError(GemforgeError):
+    """A graph op the tiling pass cannot lower (one line, names the op)."""
+
+
+def parse_tiles(text: str) -> dict[str, int]:
+    """``"m=64,n=128"`` -> ``{"m": 64, "n": 128}``."""
+    out: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, eq, value = part.partition("=")
+        if not eq or not value.strip().isdigit():
+            raise TilingError(f"convert-graph-to-tile: bad tiles entry '{part}' (expected dim=integer)")
+        out[name.strip()] = int(value)
+    return out
+
+
+def memref_of(t: TensorType) -> MemRefType:
+    return MemRefType(t.element_type, t.get_shape(), memory_space=DRAM)
+
+
+def op_label(op) -> str:
+    name = op.attributes.get("layer")
+    return f"{op.name}{' ' + repr(name.data) if isinstance(name, StringAttr) else ''}"
+
+
+@dataclass
+class _Context:
+    """Per-module state: globals created so far, the target and the forced schedule."""
+
+    module: ModuleOp
+    target: Target
+    force: dict
+    globals_made: int = 0
+
+
+class _FunctionTiler:
+    def __init__(self, ctx: _Context, fn: func.FuncOp):
+        self.ctx, self.fn = ctx, fn
+        self.values: dict[SSAValue, SSAValue] = {}
+
+    def global_of(self, data: np.ndarray, element, hint: str) -> SSAValue:
+        """A ``memref.global`` holding ``data`` and its ``get_global`` in this function."""
+        c = self.ctx
+        name = f"__gf_{hint}{c.globals_made}"
+        c.globals_made += 1
+        typ = MemRefType(element, data.shape, memory_space=DRAM)
+        dense = graph.ConstantOp.from_numpy(data).value
+        dense = DenseIntOrFPElementsAttr(TensorType(element, data.shape), dense.data)
+        c.module.body.block.add_op(memref.GlobalOp.get(StringAttr(name), typ, dense, constant=UnitAttr()))
+        get = memref.GetGlobalOp(name, typ)
+        get.memref.name_hint = hint
+        self.b.add(get)
+        return get.memref
+
+    def run(self) -> None:
+        fn = self.fn
+        old = fn.body.block
+        ret = old.last_op
+        assert isinstance(ret, func.ReturnOp)
+        results = list(ret.arguments)
+        in_types = [memref_of(a.type) for a in old.args]
+        out_types = [memref_of(r.type) for r in results]
+        block = Block(arg_types=[*in_types, *out_types])
+        for new, arg in zip(block.args, old.args):
+            new.name_hint = arg.name_hint
+            self.values[arg] = new
+        outs = block.args[len(in_types):]
+        for i, o in enumerate(outs):
+            o.name_hint = "output" if len(outs) == 1 else f"output{i}"
+        self.b = Builder(block)
+        dest_of = {}
+        for r, o in zip(results, outs):
+            if r in dest_of or not isinstance(r.owner, graph.Conv2DOp | graph.MatmulOp):
+                raise TilingError(f"@{fn.sym_name.data}: a returned value must be produced by a conv2d or matmul "
+                                  f"(returned once)")
+            dest_of[r] = o
+        for op in list(old.ops):
+            if op is ret:
+                continue
+            if isinstance(op, graph.ConstantOp):
+                self.values[op.result] = self.global_of(op.to_numpy(), op.result.type.element_type, "const")
+            elif isinstance(op, graph.Conv2DOp | graph.MatmulOp):
+                dest = dest_of.get(op.result)
+                if dest is None:
+                    alloc = memref.AllocOp([], [], memref_of(op.result.type))
+                    self.b.add(alloc)
+                    dest = alloc.memref
+                self.values[op.result] = dest
+                if isinstance(op, graph.MatmulOp):
+                    self.matmul(op, dest)
+                else:
+                    self.conv(op, dest)
+                self.b.add(FenceOp())
+            else:
+                raise TilingError(f"@{fn.sym_name.data}: {op.name} has no accelerator lowering "
+                                  f"(only graph.conv2d, graph.matmul and graph.constant are tiled)")
+        self.b.add(func.ReturnOp())
+        self.b.finish()
+        new_fn = func.FuncOp(fn.sym_name.data, (in_types + out_types, []), Region(block))
+        new_fn.attributes[OUTPUTS_ATTR] = IntegerAttr(len(out_types), i64)
+        fn.parent_block().insert_op_after(new_fn, fn)
+        fn.detach()
+        fn.erase(safe_erase=False)
+
+    # -- helpers ----------------------------------------------------------------------
+    def operand(self, v: SSAValue) -> SSAValue:
+        return self.values[v]
+
+    def constant_data(self, op, v: SSAValue) -> np.ndarray:
+        owner = v.owner
+        if not isinstance(owner, graph.ConstantOp):
+            raise TilingError(f"{op_label(op)}: depthwise weights must be a graph.constant")
+        return owner.to_numpy()
+
+    def epilogue(self, op) -> Epilogue:
+        if op.residual is not None:
+            raise TilingError(f"{op_label(op)}: residual epilogues are not lowered yet")
+        act, clip = op.activation, op.clip
+        if act == "clip":
+            if tuple(clip) == (0, 127):
+                act, clip = "relu", None
+            elif tuple(clip) == (-128, 127):
+                act, clip = "none", None
+            else:
+                raise TilingError(f"{op_label(op)}: clip {list(clip)} is not a Gemmini activation (only relu)")
+        if op.output_scale is None and act != "none":
+            raise TilingError(f"{op_label(op)}: activation {act} on an int32 result is not supported")
+        return Epilogue(op.output_scale, act, None)
+
+    def schedule(self, op, layer, bias: bool, tiles: dict | None = None):
+        force = {"dataflow": "WS", "form": "fine", "double_buffer": True, **self.ctx.force}
+        force["tiles"] = {**force.get("tiles", {}), **(tiles or {})}
+        if isinstance(layer, ConvLayer) and not (layer.kernel_h == layer.kernel_w == 1 and layer.stride == 1
+                                                  and layer.pad == 0 and layer.groups == 1):
+            force["tiles"].update(kh=layer.kernel_h, kw=layer.kernel_w)
+        if force.get("form") != "fine" or force.get("dataflow") != "WS":
+            raise TilingError(f"{op_label(op)}: only the fine-grained weight-stationary form is lowered")
+        try:
+            sched, _, _ = run_scheduler(layer, self.ctx.target, force=force, bias=bias)
+        except ScheduleError as e:
+            raise TilingError(f"{op_label(op)}: {e}") from None
+        return sched
+
+    def collapse(self, value: SSAValue, groups: list[list[int]]) -> SSAValue:
+        typ = value.type
+        shape = typ.get_shape()
+        new_shape = [int(np.prod([shape[i] for i in g])) for g in groups]
+        op = memref.CollapseShapeOp.build(
+            operands=[value],
+            result_types=[MemRefType(typ.element_type, new_shape, memory_space=DRAM)],
+            properties={"reassociation": ArrayAttr([ArrayAttr([IntegerAttr(i, i64) for i in g]) for g in groups])},
+        )
+        self.b.add(op)
+        return op.result
+
+    # -- layers -----------------------------------------------------------------------
+    def matmul(self, op: graph.MatmulOp, dest: SSAValue) -> None:
+        a, w = self.operand(op.lhs), self.operand(op.rhs)
+        ashape, wshape = op.lhs.type.get_shape(), op.rhs.type.get_shape()
+        if len(wshape) != 2:
+            raise TilingError(f"{op_label(op)}: batched right-hand operands are not supported")
+        if len(ashape) > 2:
+            lead = list(range(len(ashape) - 1))
+            a = self.collapse(a, [lead, [len(ashape) - 1]])
+            dest = self.collapse(dest, [lead, [len(ashape) - 1]])
+        m, k, n = int(np.prod(ashape[:-1])), ashape[-1], wshape[-1]
+        bias = self.operand(op.bias) if op.bias is not None else None
+        sched = self.schedule(op, MatmulLayer(m, k, n, name=op_label(op)), bias is not None)
+        MatmulTiler(self.b, sched, a, w, dest, bias, (m, k, n), self.epilogue(op)).run()
+
+    def conv(self, op: graph.Conv2DOp, dest: SSAValue) -> None:
+        if op.pool_kernel is not None:
+            raise TilingError(f"{op_label(op)}: fused max pooling is not lowered yet")
+        (sh, sw), (dh, dw) = op.stride, op.dilation
+        if sh != sw or dh != dw:
+            raise TilingError(f"{op_label(op)}: strides {sh}x{sw} / dilations {dh}x{dw} must be equal per axis")
+        n, h, wd, c = op.input.type.get_shape()
+        kh, kw, _, oc = op.weight.type.get_shape()
+        top, left, bottom, right = op.padding
+        _, oh, ow, _ = op.result.type.get_shape()
+        groups = op.groups
+        depthwise = groups > 1 and groups == c == oc
+        if groups > 1 and not depthwise:
+            raise TilingError(f"{op_label(op)}: grouped convolution (groups {groups}) is not supported")
+        x, w = self.operand(op.input), self.operand(op.weight)
+        bias = self.operand(op.bias) if op.bias is not None else None
+        epi = self.epilogue(op)
+        if top == left == bottom == right:
+            layer = ConvLayer(n, h, wd, c, oc, kh, kw, sh, top, groups, dh, name=op_label(op))
+        else:  # the scheduler sees the padded input with pad 0: the same output size and spans
+            layer = ConvLayer(n, h + top + bottom, wd + left + right, c, oc, kh, kw, sh, 0, groups, dh,
+                              name=op_label(op))
+        pointwise = kh == kw == 1 and sh == 1 and groups == 1
+        if pointwise and any(op.padding) and layer.pad == 0:
+            raise TilingError(f"{op_label(op)}: a 1x1 convolution with asymmetric padding is not supported")
+        if pointwise and not any(op.padding):
+            sched = self.schedule(op, layer, bias is not None)
+            a = self.collapse(x, [[0, 1, 2], [3]])
+            wm = self.collapse(w, [[0, 1, 2], [3]])
+            out = self.collapse(dest, [[0, 1, 2], [3]])
+            MatmulTiler(self.b, sched, a, wm, out, bias, (n * h * wd, c, oc), epi).run()
+            return
+        dim = self.ctx.target.dim
+        if depthwise:
+            # Channel tiles must start on a DIM boundary: the expanded weights put channel
+            # c's diagonal entry in column c % DIM.
+            forced_c = self.ctx.force.get("tiles", {}).get("c")
+            if forced_c is not None and forced_c % dim and forced_c != c:
+                raise TilingError(f"{op_label(op)}: depthwise channel tile {forced_c} must be a multiple of "
+                                  f"DIM={dim} or all {c} channels")
+        sched = self.schedule(op, layer, bias is not None, {"c": c} if depthwise and c <= dim else {})
+        if depthwise:
+            w = self.global_of(expand_depthwise(self.constant_data(op, op.weight), dim), op.weight.type.element_type,
+                               "dw_weights")
+        g = ConvGeometry(n, h, wd, c, oc, kh, kw, oh, ow, sh, dh, top, left)
+        ConvTiler(self.b, sched, x, w, dest, bias, g, epi, self.zeros, dim).run()
+
+    def zeros(self, shape) -> SSAValue:
+        return self.global_of(np.zeros(shape, np.int8), op_element_i8(), "zeros")
+
+
+def op_element_i8():
+    from xdsl.dialects.builtin import i8
+
+    return i8
+
+
+def _bool(text: str | bool, what: str) -> bool:
+    if isinstance(text, bool):
+        return text
+    if text.lower() in ("true", "1", "yes"):
+        return True
+    if text.lower() in ("false", "0", "no"):
+        return False
+    raise TilingError(f"convert-graph-to-tile: {what} must be true or false, got '{text}'")
+
+
+def tile_module(module: ModuleOp, target: Target, force: dict | None = None) -> None:
+    """Tile every function of ``module`` that holds graph ops (see the module docstring)."""
+    ctx = _Context(module, target, dict(force or {}))
+    for fn in [op for op in module.body.block.ops if isinstance(op, func.FuncOp)]:
+        if any(o.dialect_name() == "graph" for o in fn.walk()):
+            _FunctionTiler(ctx, fn).run()
+
+
+@dataclass(frozen=True)
+class ConvertGraphToTile(ModulePass):
+    """Tile graph conv2d / matmul ops into loops of tile ops (see the module docstring)."""
+
+    name = "convert-graph-to-tile"
+
+    target: str = "gemmini-default"
+    tiles: str = ""
+    stationary: str = ""
+    double_buffer: str = "true"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        force: dict = {}
+        if self.tiles:
+            force["tiles"] = parse_tiles(self.tiles)
+        if self.stationary:
+            if self.stationary not in ("input", "weight", "output"):
+                raise TilingError(f"convert-graph-to-tile: stationary must be input, weight or output, "
+                                  f"got '{self.stationary}'")
+            force["stationary"] = self.stationary
+        force["double_buffer"] = _bool(self.double_buffer, "double-buffer")
+        tile_module(op, load(self.target), force)
