@@ -7,7 +7,7 @@ simulate the library's program on seeded random int8 data and compare the cycles
 writes per-row results and the summary ``{tiling_exact, rows, mape, spearman,
 median_ape}``; ``--plot`` draws predicted vs measured (log-log) if matplotlib is installed.
 
-    python benchmarks/firesim_calibration.py [--csv PATH] [--json OUT] [--plot OUT.png]
+    python benchmarks/firesim_calibration.py [--csv PATH] [--json OUT] [--plot OUT.png] [--max-tiles N] [--workers N]
 """
 
 from __future__ import annotations
@@ -69,10 +69,12 @@ def main(argv=None) -> int:
     ap.add_argument("--json", help="write per-row results and the summary here")
     ap.add_argument("--plot", help="write a predicted-vs-measured plot (PNG) here, if matplotlib is installed")
     ap.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs")
-    ap.add_argument("--max-tiles", type=int, help="simulate at most this many tiles per layer (a spread-out sample, "
-                    "cycles scaled by the tile ratio); default: every tile")
-    ap.add_argument("--no-bias", action="store_true", help="compile the layers without a bias (the CSV does not "
-                    "record whether the measured runs had one)")
+    ap.add_argument("--max-tiles", type=int, default=64, help="layers with more tiles are estimated from steady-state "
+                    "windows totalling this many simulated tiles (see calibration.simulate_layer); 0: every tile "
+                    "(hours for the largest layers); default %(default)s")
+    ap.add_argument("--bias", action="store_true", help="compile the layers with a bias. The CSV does not say; the "
+                    "default (no bias) is what the matmul rows support: with the library's stride-0 bias rows the "
+                    "small matmuls would move 2-3x the bytes their measured cycles allow")
     ap.add_argument("--workers", type=int, default=1, help="layers simulated in parallel")
     ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = ap.parse_args(argv)
@@ -81,8 +83,8 @@ def main(argv=None) -> int:
         rows = load_rows(args.csv)
         t0 = time.time()
         progress = None if args.quiet else (lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", file=sys.stderr))
-        results = evaluate(rows, target, seed=args.seed, max_tiles=args.max_tiles, workers=args.workers,
-                           bias=not args.no_bias,
+        results = evaluate(rows, target, seed=args.seed, max_tiles=args.max_tiles or None, workers=args.workers,
+                           bias=args.bias,
                            progress=progress)
     except GemforgeError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -91,7 +93,7 @@ def main(argv=None) -> int:
     print_table(results, summary)
     if args.json:
         Path(args.json).write_text(json.dumps({"csv": str(Path(args.csv).resolve()), "target": target.name,
-                                               "max_tiles": args.max_tiles, "bias": not args.no_bias,
+                                               "max_tiles": args.max_tiles, "bias": args.bias,
                                                "summary": summary, "rows": [r.as_dict() for r in results]}, indent=1))
         print(f"wrote {args.json}")
     if args.plot:

@@ -26,13 +26,15 @@ from gemforge.backends.gemmini.library.firesim import DEFAULT_CSV, load_rows
 from gemforge.target import SCHEMA, load
 
 # Target attribute -> candidate values. Ranges are what is physically plausible for a
-# Rocket/BOOM SoC on FireSim (DRAM latency 40..200 cycles, a 16-byte system bus).
+# Rocket/BOOM SoC on FireSim (DRAM latency 40..200 cycles, a 16-byte system bus, an L2
+# hit in 10..60 cycles).
 GRID: dict[str, list] = {
-    "mem_latency_cycles": [40, 60, 80, 100, 120, 150, 200],
-    "mem_bytes_per_cycle": [4.0, 6.0, 8.0, 10.0, 12.0, 16.0],
-    "dma_max_inflight": [4, 8, 12, 16, 24, 32],
-    "host_issue_cycles": [1, 2, 4, 8, 16],
-    "lat_loop_unroll_issue": [1, 2],
+    "mem_latency_cycles": [60, 80, 100, 120, 150, 200],
+    "mem_bytes_per_cycle": [3.0, 4.0, 5.0, 6.0, 8.0, 10.0],
+    "mem_l2_latency_cycles": [10, 20, 30, 45, 60],
+    "mem_l2_bytes_per_cycle": [8.0, 12.0, 16.0, 32.0],
+    "dma_max_inflight": [8, 16, 32],
+    "host_issue_cycles": [1, 4, 16],
 }
 
 
@@ -92,10 +94,10 @@ def main(argv=None) -> int:
     ap.add_argument("--params", default=",".join(GRID), help="comma-separated subset of: " + ", ".join(GRID))
     ap.add_argument("--passes", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--max-tiles", type=int, default=8, help="tiles simulated per layer (sampled; see "
+    ap.add_argument("--max-tiles", type=int, default=24, help="tiles simulated per sampled layer (see "
                     "firesim_calibration.py --max-tiles)")
-    ap.add_argument("--no-bias", action="store_true", help="compile the layers without a bias (the CSV does not "
-                    "record whether the measured runs had one)")
+    ap.add_argument("--bias", action="store_true", help="compile the layers with a bias (default: without; see "
+                    "firesim_calibration.py --bias)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--matmul-only", action="store_true", help="fit on the matmul rows only")
     ap.add_argument("--json", help="write the fit history and the result here")
@@ -109,7 +111,7 @@ def main(argv=None) -> int:
     t0 = time.time()
     fitted, history = fit(target, rows, grid, args.passes, args.seed,
                           lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", file=sys.stderr, flush=True),
-                          args.max_tiles, args.workers, not args.no_bias)
+                          args.max_tiles, args.workers, args.bias)
     final = history[0] | {}
     for h in history:
         if all(h["params"][k] == getattr(fitted, k) for k in grid):
@@ -122,7 +124,7 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps({
             "method": "coordinate descent over GRID, minimising MAPE over all CSV rows", "grid": grid,
             "passes": args.passes, "seed": args.seed, "max_tiles": args.max_tiles, "rows": len(rows),
-            "bias": not args.no_bias, "csv": str(Path(args.csv).resolve()),
+            "bias": args.bias, "csv": str(Path(args.csv).resolve()),
             "fitted": {k: getattr(fitted, k) for k in grid}, "before": history[0], "after": final,
             "history": history}, indent=1))
     if args.write_toml:

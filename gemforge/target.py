@@ -77,6 +77,10 @@ SCHEMA: tuple[Field, ...] = (
     # The SoC memory system (calibrated against FireSim).
     Field("memory", "latency_cycles", int, "cycles", "request to first data beat", 0),
     Field("memory", "bytes_per_cycle", float, "bytes/cycle", "sustained DRAM bandwidth shared by all requests", 0.001),
+    Field("memory", "l2_bytes", int, "bytes", "SoC last-level cache in front of DRAM (0 = none)", 0),
+    Field("memory", "l2_line_bytes", int, "bytes", "cache line size", 1, True),
+    Field("memory", "l2_latency_cycles", int, "cycles", "request to first data beat on a cache hit", 0),
+    Field("memory", "l2_bytes_per_cycle", float, "bytes/cycle", "bandwidth of cache hits", 0.001),
     # Controller command queues and the reservation station.
     Field("queues", "load", int, "entries", "load controller command queue", 1),
     Field("queues", "execute", int, "entries", "execute controller command queue", 1),
@@ -131,6 +135,10 @@ class Target:
     dma_max_mvout_blocks: int
     mem_latency_cycles: int
     mem_bytes_per_cycle: float
+    mem_l2_bytes: int
+    mem_l2_line_bytes: int
+    mem_l2_latency_cycles: int
+    mem_l2_bytes_per_cycle: float
     queue_load: int
     queue_execute: int
     queue_store: int

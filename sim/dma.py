@@ -1,21 +1,53 @@
 """The DMA engine and the SoC memory, as interval arithmetic (no per-cycle loop).
 
-A transfer of ``rows`` rows of ``row_bytes`` bytes is cut into requests of at most
-``dma_max_request_bytes`` (each ``ceil(size / dma_bus_bytes)`` beats).  Requests leave
-at most one per beat-time, at most ``dma_max_inflight`` outstanding, and all transfers
-(loads and stores) share one memory pipe of ``mem_bytes_per_cycle``; each request's data
-(or write acknowledgement) returns ``mem_latency_cycles`` after it is issued.  Hence:
+Each DRAM row of a transfer is cut into requests as Gemmini's StreamReader/StreamWriter
+cut it: repeatedly the naturally aligned power-of-two block (``dma_bus_bytes`` up to
+``dma_max_request_bytes``) that covers the most of the remaining bytes (the smaller on a
+tie), so an unaligned row costs more requests and over-fetched beats (:func:`split_row`).
+Requests leave at most one per beat-time, at most ``dma_max_inflight`` outstanding.
+``misses`` of them (``l2.py``; all of them when no L2 is modelled) go to DRAM: latency
+``mem_latency_cycles``, one DRAM pipe of ``mem_bytes_per_cycle`` shared by everything;
+the others hit the L2: latency ``l2_latency_cycles``.  Every beat (hit or miss, load or
+store) also crosses the cache's port at ``l2_bytes_per_cycle``.  With n requests of b
+beats and B bytes on average:
 
-    interval = max(beats, (mem_latency + beats) / max_inflight, size / mem_bytes_per_cycle)
-    last request issued = max(start + (n - 1) * interval, memory pipe free + bytes / bw - size / bw)
-    done                = last request issued + mem_latency + beats
+    interval(lat, bw) = max(b, (lat + b) / max_inflight, B / bw)
+    last request issued = max(start + misses * interval(DRAM) + hits * interval(L2) - one interval,
+                              DRAM pipe free - B / mem_bw, L2 port free - B / l2_bw)
+    done                = last request issued + (DRAM latency if any miss else L2 latency) + b
 
 A longer latency or a lower bandwidth never makes a transfer finish earlier.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from gemforge.target import Target
+
+
+@lru_cache(maxsize=4096)
+def split_row(offset: int, nbytes: int, bus: int, max_req: int) -> tuple[int, int]:
+    """(requests, beats) for ``nbytes`` bytes starting ``offset`` bytes past a
+    ``max_req``-aligned address (StreamReader / StreamWriter request selection)."""
+    sizes = []
+    s = bus
+    while s <= max_req:
+        sizes.append(s)
+        s *= 2
+    n = beats = 0
+    a, left = offset, nbytes
+    while left > 0:
+        best, best_s = 0, sizes[0]
+        for s in sizes:
+            got = min(s - a % s, left)
+            if got > best:
+                best, best_s = got, s
+        n += 1
+        beats += best_s // bus
+        a += best
+        left -= best
+    return n, beats
 
 
 class Dma:
@@ -25,30 +57,62 @@ class Dma:
         self.inflight = target.dma_max_inflight
         self.lat = target.mem_latency_cycles
         self.bw = target.mem_bytes_per_cycle
-        self.pipe_free = 0.0  # when the shared memory pipe has moved everything so far
+        self.l2_lat = target.mem_l2_latency_cycles
+        self.l2_bw = target.mem_l2_bytes_per_cycle if target.mem_l2_bytes > 0 else float("inf")
+        self.pipe_free = 0.0  # when the shared DRAM pipe has moved everything so far
+        self.port_free = 0.0  # when the L2 port has moved everything so far
         self.busy = 0.0  # union of transfer intervals
         self._busy_end = 0.0
         self.bytes_read = 0
         self.bytes_written = 0
 
-    def transfer(self, start: float, rows: int, row_bytes: int, write: bool) -> tuple[float, float]:
+    def requests(self, addr: int, rows: int, stride: int, row_bytes: int) -> tuple[int, int]:
+        """(requests, beats) of a transfer of ``rows`` rows at ``addr + r * stride``."""
+        m = self.max_req
+        if rows == 1 or stride % m == 0:
+            n, b = split_row(addr % m, row_bytes, self.bus, m)
+            return rows * n, rows * b
+        n = b = 0
+        for r in range(rows):
+            rn, rb = split_row((addr + r * stride) % m, row_bytes, self.bus, m)
+            n += rn
+            b += rb
+        return n, b
+
+    def transfer(self, start: float, rows: int, row_bytes: int, write: bool, misses: int | None = None,
+                 addr: int = 0, stride: int = 0) -> tuple[float, float]:
         """Returns (when the controller may issue its next transfer, when this one is done)."""
-        per_row = -(-row_bytes // self.max_req)
-        n = rows * per_row
-        size = row_bytes / per_row
-        beats = -(-int(size) // self.bus) if size >= 1 else 1
+        n, beats_total = self.requests(addr, rows, stride, row_bytes)
+        beats = beats_total / n
+        size = beats * self.bus  # bytes moved per request, over-fetch included
         total = rows * row_bytes
-        interval = max(beats, (self.lat + beats) / self.inflight, size / self.bw)
-        pipe_start = max(start, self.pipe_free)
-        self.pipe_free = pipe_start + total / self.bw
-        last_issue = max(start + (n - 1) * interval, self.pipe_free - size / self.bw)
-        done = last_issue + self.lat + beats
+        nm = n if misses is None or misses > n else misses
+        l2_bw, bw, inflight = self.l2_bw, self.bw, self.inflight
+        per_l2 = size / l2_bw
+        floor = beats if beats > per_l2 else per_l2
+        i_miss = max(floor, (self.lat + beats) / inflight, size / bw)
+        i_hit = (self.l2_lat + beats) / inflight
+        if floor > i_hit:
+            i_hit = floor
+        last_issue = start + nm * i_miss + (n - nm) * i_hit - (i_miss if nm else i_hit)
+        if nm:
+            pipe_start = start if start > self.pipe_free else self.pipe_free
+            self.pipe_free = pipe_free = pipe_start + nm * size / bw
+            t = pipe_free - size / bw
+            if t > last_issue:
+                last_issue = t
+        port_start = start if start > self.port_free else self.port_free
+        self.port_free = port_free = port_start + n * size / l2_bw
+        t = port_free - per_l2
+        if t > last_issue:
+            last_issue = t
+        done = last_issue + (self.lat if nm else self.l2_lat) + beats
         if write:
             self.bytes_written += total
         else:
             self.bytes_read += total
         # busy = union of [start, done) intervals (they arrive roughly in start order)
-        s = max(start, self._busy_end)
+        s = start if start > self._busy_end else self._busy_end
         if done > s:
             self.busy += done - s
             self._busy_end = done

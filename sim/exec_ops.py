@@ -14,8 +14,10 @@ transposed block (rows = logical cols).  Operand rows beyond the given rows/cols
 * A, B and D are read from the scratchpad (int8); D may also be an accumulator address
   (int32, raw).  Reading A or B from the accumulator is not supported.
 
-:func:`run_batch` does a whole run of WS pairs with one gather and one matmul (float64
-BLAS, exact for these integer ranges) when nothing in the run reads what it writes.
+:func:`run_batch` does a whole run of WS pairs with one gather and one matmul (exact for
+these integer ranges) when nothing in the run reads what it writes; the interpreter sends
+it runs with D garbage, C in the accumulator (or garbage), B in the scratchpad, WS without
+transposes and unit strides (``interpret.PairInfo.batchable``).
 """
 
 from __future__ import annotations
@@ -114,25 +116,6 @@ def write_c(m: Machine, c: Local, rows: int, cols: int, result: np.ndarray) -> N
 
 
 # ---------------------------------------------------------------------------------- batch
-def batchable(m: Machine, pre_rs1, pre_rs2, cmp_rs2) -> bool:
-    """Can a run of WS pairs use :func:`run_batch`? (C in the accumulator or garbage,
-    D garbage, no transposes, unit strides; checked on whole arrays)."""
-    ex = m.ex
-    if ex["dataflow"] != isa.WEIGHT_STATIONARY or ex["transpose_a"] or ex["transpose_b"] or ex["c_stride"] != 1:
-        return False
-    dec = m.local
-    garbage_d = ((cmp_rs2 & 0xFFFFFFFF) >> 29 == 7) & ((cmp_rs2 & dec.data_mask) == dec.data_mask)
-    if not garbage_d.all():
-        return False
-    c = pre_rs2 & 0xFFFFFFFF
-    c_garbage = (c >> 29 == 7) & ((c & dec.data_mask) == dec.data_mask)
-    c_norm = (c >> 26) & 7
-    b = pre_rs1 & 0xFFFFFFFF
-    b_garbage = (b >> 29 == 7) & ((b & dec.data_mask) == dec.data_mask)
-    return bool(((c >> 31 == 1) | c_garbage).all() and ((c_norm == 0) | c_garbage).all()
-                and ((b >> 31 == 0) | b_garbage).all())
-
-
 def run_batch(m: Machine, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2) -> None:
     """Execute n WS (preload, compute) pairs at once (program order semantics).
 
@@ -179,20 +162,19 @@ def run_batch(m: Machine, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2) ->
         W[1:] *= b_rmask[:, :, None] & (ar < b_cols[fl][:, None, None])
     elif not live.all():
         W[1:][~live] = 0
-    res = np.matmul(A, W[np.cumsum(flip)])  # exact in this float type (checked in Machine)
-    if len(fl):
-        m.weights = W[-1].astype(np.int64)
     accum = ((addr[1] >> 30) & 1).astype(bool)
     c_idx = c_row[:, None] + ar
     if full and accum.all() and not c_garb.any():
         # The common case: full tiles accumulating; repeated rows simply add up.
-        flat_rows = c_idx.reshape(-1)
-        if not m.allow_uninit and not m.acc_ok[flat_rows].all():
+        if not m.allow_uninit and not m.acc_ok[c_idx.reshape(-1)].all():
             return _fallback(m, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2)
-        target = (flat_rows[:, None] * dim + ar).reshape(-1)
-        sums = np.bincount(target, weights=res.reshape(-1).astype(np.float64), minlength=m.acc_rows * dim)
-        m.acc[...] = wrap32(m.acc + sums.astype(np.int64).reshape(m.acc_rows, dim))
+        matmul_accumulate(m, A, W[np.cumsum(flip)], c_row)
+        if len(fl):
+            m.weights = W[-1].astype(np.int64)
         return None
+    res = np.matmul(A, W[np.cumsum(flip)])  # exact in this float type (checked in Machine)
+    if len(fl):
+        m.weights = W[-1].astype(np.int64)
     rmask = (ar < c_rows[:, None]) & ~c_garb[:, None]
     res = res.astype(np.int64)
     live_rows = np.sort(c_row[~c_garb])
@@ -229,6 +211,39 @@ def run_batch(m: Machine, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2) ->
     old = np.where(last_ow[touched] >= 0, 0, flat[touched].astype(np.int64))
     flat[touched] = wrap32(old + sums[touched].astype(np.int64))  # float64 sums are exact here
     m.acc_ok[touched.reshape(-1, dim).any(1)] = True
+
+
+def matmul_accumulate(m: Machine, A: np.ndarray, W: np.ndarray, c_row: np.ndarray) -> None:
+    """acc[c_row[p] + r] += (A[p] @ W[p])[r] for every pair p (int32 wrapping); pairs
+    writing one accumulator block add up.  The pairs of each block are multiplied as one
+    (DIM x P*DIM) @ (P*DIM x DIM) product -- multiply and sum in one small matmul per
+    block, in float32 when that is exact for P*DIM products, else float64."""
+    dim, ar, n = m.dim, m.ar, len(c_row)
+    u, inv = np.unique(c_row, return_inverse=True)
+    if len(u) > 1 and (np.diff(u) < dim).any():  # partially overlapping blocks: sum per element
+        res = np.matmul(A, W)
+        target = ((c_row[:, None] + ar).reshape(-1)[:, None] * dim + ar).reshape(-1)
+        sums = np.bincount(target, weights=res.reshape(-1).astype(np.float64), minlength=m.acc_rows * dim)
+        m.acc[...] = wrap32(m.acc + sums.astype(np.int64).reshape(m.acc_rows, dim))
+        return
+    counts = np.bincount(inv)
+    P = int(counts.max())
+    exact32 = P * dim << (2 * (m.t.input_bits - 1)) < (1 << 24)
+    ftype = np.float32 if exact32 else np.float64
+    if P * len(u) == n:  # every block has P pairs: sort by block, no padding
+        order = np.argsort(inv, kind="stable")
+        Ag, Wg = A[order].astype(ftype, copy=False), W[order].astype(ftype, copy=False)
+    else:
+        order = np.argsort(inv, kind="stable")
+        g = inv[order]
+        slot = g * P + (np.arange(n) - (np.cumsum(counts) - counts)[g])
+        Ag = np.zeros((len(u) * P, dim, dim), ftype)
+        Wg = np.zeros((len(u) * P, dim, dim), ftype)
+        Ag[slot], Wg[slot] = A[order], W[order]
+    Ag = Ag.reshape(len(u), P, dim, dim).transpose(0, 2, 1, 3).reshape(len(u), dim, P * dim)
+    sums = np.matmul(Ag, Wg.reshape(len(u), P * dim, dim))
+    rows = (u[:, None] + ar).reshape(-1)
+    m.acc[rows] = wrap32(m.acc[rows].astype(np.int64) + sums.reshape(-1, dim).astype(np.int64))
 
 
 def _fallback(m: Machine, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2) -> None:

@@ -5,7 +5,9 @@ equivalent to that).  Rules, from ucb-bar/gemmini (LoadController, StoreControll
 ExecuteController, PE, AccumulatorScale) and gemmini.h:
 
 * mvin: ``rows`` DRAM rows at ``dram + r * stride`` (DRAM address 0 moves in zeros); columns beyond DIM go to the next
-  DIM-wide block at ``local + b * block_stride``.  Into the scratchpad (and "shrunk" int8
+  DIM-wide block at ``local + b * block_stride``.  With config_ld pixel_repeats = P > 1
+  (first-layer optimisation) each row is also written P - 1 more times, shifted: see
+  ``Machine._mvin_repeated``.  Into the scratchpad (and "shrunk" int8
   into the accumulator) each element is ``sat_int8(round_half_even(fp32(x) * fp32(scale)))``
   (skipped when scale = 1, which is exact); int32 into the accumulator is copied.  An
   accumulator address with the accumulate bit adds (int32, wrapping).
@@ -80,7 +82,10 @@ class Machine:
         self.weights = np.zeros((t.dim, t.dim), np.int64)  # WS: current stationary weights
         self.os_acc = np.zeros((t.dim, t.dim), np.int64)  # OS: in-mesh accumulators
         self.pending = None  # the preload waiting for its compute: (index, bd Local, bd rows, cols, c Local, rows, cols)
-        self.mvin_info: dict[int, tuple[int, int, bool]] = {}  # mvin index -> (block stride, bytes/elem, scaled)
+        # mvin index -> (block stride, bytes/elem, scaled, rows written below its address by
+        # pixel repeats, DRAM stride); mvout index -> (DRAM stride, bytes/elem): for the timing pass
+        self.mvin_info: dict[int, tuple[int, int, bool, int, int]] = {}
+        self.mvout_info: dict[int, tuple[int, int]] = {}
         self.cur = (0, 0, 0, 0)  # (index, funct, rs1, rs2) of the instruction being executed
 
     # ------------------------------------------------------------------ helpers
@@ -140,8 +145,6 @@ class Machine:
         elif rec.kind == "config_ld":
             if rec.which > 2:
                 raise self.fail("config_ld which must be 0, 1 or 2")
-            if rec.pixel_repeats > 1:
-                raise self.fail("pixel_repeats > 1 is not supported")
             self.ld[rec.which].update(stride=rec.stride, scale=rec.scale, shrunk=rec.shrunk,
                                       block_stride=rec.block_stride, pixel_repeats=rec.pixel_repeats)
         elif rec.kind == "config_st":
@@ -160,7 +163,7 @@ class Machine:
         cfg = self.ld[which]
         dim = self.dim
         if (addr >> 26 == 0 and 0 < rows <= dim and 0 < cols <= self.max_spad_cols and dram
-                and cfg["scale"] == 1.0 and self.t.input_bytes == 1):
+                and cfg["scale"] == 1.0 and self.t.input_bytes == 1 and cfg["pixel_repeats"] <= 1):
             # Fast path: int8 into the scratchpad, unscaled.
             stride, bstride = cfg["stride"], cfg["block_stride"]
             nblocks = -(-cols // dim)
@@ -173,7 +176,7 @@ class Machine:
                     c1 = min(cols, c0 + dim)
                     self.spad[first:first + rows, :c1 - c0] = data[:, c0:c1]
                     self.spad_ok[first:first + rows] = True
-                self.mvin_info[index] = (bstride, 1, False)
+                self.mvin_info[index] = (bstride, 1, False, 0, stride)
                 return
         loc = self.decode_local(addr, "mvin")
         rows, cols = rs2 >> 48, (rs2 >> 32) & 0xFFFF
@@ -199,7 +202,10 @@ class Machine:
             if cfg["scale"] != 1.0:
                 data = scale_sat(data, cfg["scale"], self.lo, self.hi).astype(self.in_dtype)
         bstride = cfg["block_stride"]
-        self.mvin_info[index] = (bstride, eb, not full_acc and cfg["scale"] != 1.0)
+        repeats = max(1, cfg["pixel_repeats"])
+        self.mvin_info[index] = (bstride, eb, not full_acc and cfg["scale"] != 1.0, repeats - 1, cfg["stride"])
+        if repeats > 1:
+            return self._mvin_repeated(loc, rows, cols, data, repeats)
         for b in range(-(-cols // dim)):
             first = loc.row + b * bstride
             self.check_rows(loc, first, rows, "mvin")
@@ -217,6 +223,28 @@ class Machine:
                 self.spad[first:first + rows, :c1 - c0] = block
                 self.spad_ok[first:first + rows] = True
 
+    def _mvin_repeated(self, loc: Local, rows: int, cols: int, data: np.ndarray, repeats: int) -> None:
+        """The pixel repeater (first-layer optimisation): DRAM row i is written ``repeats``
+        times, copy k (k = repeats-1 .. 0) into columns [k*cols, (k+1)*cols) of local row
+        ``row + i - k`` (columns past DIM dropped; rows below the row's scratchpad half
+        skipped), so local row r ends up holding pixels r, r+1, ... side by side."""
+        if loc.is_acc:
+            raise self.fail("mvin with pixel_repeats > 1 into the accumulator")
+        if cols > self.dim:
+            raise self.fail(f"mvin with pixel_repeats > 1 and cols = {cols} > DIM = {self.dim}")
+        self.check_rows(loc, loc.row, rows, "mvin")
+        half = self.spad_rows // 2
+        for i in range(rows):
+            row = loc.row + i
+            floor = 0 if row < half else half
+            for k in range(repeats - 1, -1, -1):
+                dest, c0 = row - k, k * cols
+                if dest < floor or c0 >= self.dim:
+                    continue
+                c1 = min(self.dim, c0 + cols)
+                self.spad[dest, c0:c1] = data[i, :c1 - c0]
+                self.spad_ok[dest] = True
+
     # ------------------------------------------------------------------ mvout
     def mvout(self, index: int, dram: int, rs2: int) -> None:
         loc = self.decode_local(rs2 & 0xFFFFFFFF, "mvout")
@@ -227,6 +255,7 @@ class Machine:
         self.check_size(rows, cols, self.t.dma_max_mvout_blocks * dim, "mvout")
         full = loc.is_acc and loc.read_full
         eb = self.t.acc_bytes if full else self.t.input_bytes
+        self.mvout_info[index] = (st["stride"], eb)
         if st["pool_stride"] and loc.is_acc:
             return self._mvout_pooled(loc, dram, cols)
         parts = []

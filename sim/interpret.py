@@ -12,6 +12,7 @@ import numpy as np
 from gemforge.backends.gemmini import isa
 from gemforge.sim import exec_ops
 from gemforge.sim.errors import SimError, insn_error
+from gemforge.sim.exec_batch import finish_common, gather_common
 from gemforge.sim.expand import HOST, Stream
 from gemforge.sim.functional import Machine
 from gemforge.sim.host import KERNELS
@@ -32,6 +33,7 @@ def execute(m: Machine, stream: Stream) -> list[tuple[int, int]]:
     if n > 1:
         pair_at[:-2] = (f[:-1] == isa.PRELOAD) & is_comp[1:]
     pair_list = pair_at.tolist()
+    info = PairInfo(m, stream, pair_at)
     fl, r1, r2 = f.tolist(), stream.rs1.tolist(), stream.rs2.tolist()
     host_costs: list[tuple[int, int]] = []
     i = 0
@@ -39,10 +41,19 @@ def execute(m: Machine, stream: Stream) -> list[tuple[int, int]]:
         fi = fl[i]
         m.cur = (i, fi, r1[i], r2[i])
         if pair_list[i] and m.pending is None:
-            i = _run_pairs(m, stream, i, pair_list, fl, r1, r2)
+            i = _run_pairs(m, stream, i, pair_list, fl, r1, r2, info)
             continue
         if fi in _MVIN:
-            m.mvin(i, _MVIN[fi], r1[i], r2[i])
+            j = i + 1
+            while j < n and fl[j] in _MVIN:
+                j += 1
+            if j - i == 1 or not mvin_group(m, list(range(i, j)), [_MVIN[fl[k]] for k in range(i, j)], r1[i:j],
+                                            r2[i:j]):
+                for k in range(i, j):  # one at a time (same semantics, precise errors)
+                    m.cur = (k, fl[k], r1[k], r2[k])
+                    m.mvin(k, _MVIN[fl[k]], r1[k], r2[k])
+            i = j
+            continue
         elif fi == isa.MVOUT:
             m.mvout(i, r1[i], r2[i])
         elif fi == isa.CONFIG:
@@ -59,7 +70,7 @@ def execute(m: Machine, stream: Stream) -> list[tuple[int, int]]:
     return host_costs
 
 
-MAX_BATCH_PAIRS = 4096
+MAX_BATCH_PAIRS = 2048
 
 
 def _run_end(pair_list: list[bool], i: int) -> int:
@@ -68,19 +79,26 @@ def _run_end(pair_list: list[bool], i: int) -> int:
     return i
 
 
-def _run_pairs(m: Machine, stream: Stream, i: int, pair_list, fl, r1, r2) -> int:
-    """Execute the run of (preload, compute) pairs at ``i`` and, while the move-ins between
-    it and the next run touch no row these pairs read or write, that next run too (the
-    move-ins are executed first: the reservation station would let them pass; loop config
-    words in between are no-ops here).  Returns the index after the last instruction
-    executed."""
+def _run_pairs(m: Machine, stream: Stream, i: int, pair_list, fl, r1, r2, info: PairInfo) -> int:
+    """Execute the run of (preload, compute) pairs at ``i`` together with the following
+    runs, as long as the move-ins (and loop config words, no-ops here) between them do not
+    get in the way: move-ins that touch none of the batch's rows are simply executed first
+    (the reservation station would let them pass); move-ins that overwrite scratchpad rows
+    the batch reads are executed after the batch's operands so far have been gathered
+    (``exec_batch``, common case only).  Returns the index after the last instruction run."""
     j = _run_end(pair_list, i)
     seg = _segment(stream, i, j)
-    if not exec_ops.batchable(m, *seg[:2], seg[4]):
+    if not info.batchable(m, i, j):
         exec_ops._fallback(m, np.arange(i, j, 2), *seg)
         return j
     segs, idx = [seg], [np.arange(i, j, 2)]
-    reads, writes = _pair_blocks(m, seg)
+    parts: list = []  # runs gathered before move-ins overwrote their operands
+    weights0 = m.weights
+    dim = m.dim
+    # DIM-row blocks the not-yet-gathered runs read (scratchpad) and the batch writes (accumulator)
+    reads = np.zeros(-(-m.spad_rows // dim) + 1, bool)
+    writes = np.zeros(-(-m.acc_rows // dim) + 1, bool)
+    info.mark(m, i, j, reads, writes)
     npairs = (j - i) // 2
     while npairs < MAX_BATCH_PAIRS:
         q = j
@@ -88,28 +106,43 @@ def _run_pairs(m: Machine, stream: Stream, i: int, pair_list, fl, r1, r2) -> int
             q += 1
         if q == j or not pair_list[q]:
             break
-        blocks = [_mvin_blocks(m, k, fl[k], r2[k]) for k in range(j, q) if fl[k] in _MVIN]
-        if any(b & reads or b & writes for b in blocks):
+        ks = [k for k in range(j, q) if fl[k] in _MVIN]
+        hits = _mvin_conflicts(m, ks, fl, r2, reads, writes)
+        if 2 in hits:
             break
         j2 = _run_end(pair_list, q)
-        nxt = _segment(stream, q, j2)
-        if not exec_ops.batchable(m, *nxt[:2], nxt[4]):
+        if not info.batchable(m, q, j2):
             break
-        ks = [k for k in range(j, q) if fl[k] in _MVIN]
+        nxt = _segment(stream, q, j2)
+        if 1 in hits:  # gather what the batch read so far, then let the move-ins overwrite it
+            g = gather_common(m, *_concat(segs)) if segs else None
+            if g is None:
+                break
+            parts.append(g)
+            segs, idx = [], []
+            reads[:] = False
         if not mvin_group(m, ks, [_MVIN[fl[k]] for k in ks], [r1[k] for k in ks], [r2[k] for k in ks]):
             for k in ks:
                 m.cur = (k, fl[k], r1[k], r2[k])
                 m.mvin(k, _MVIN[fl[k]], r1[k], r2[k])
         segs.append(nxt)
         idx.append(np.arange(q, j2, 2))
-        rd, wr = _pair_blocks(m, nxt)
-        reads |= rd
-        writes |= wr
+        info.mark(m, q, j2, reads, writes)
         npairs += (j2 - q) // 2
         j = j2
-    cols = [np.concatenate(c) if len(segs) > 1 else c[0] for c in zip(*segs)]
-    exec_ops.run_batch(m, np.concatenate(idx) if len(idx) > 1 else idx[0], *cols)
+    if parts:
+        g = gather_common(m, *_concat(segs)) if segs else None
+        if g is not None:
+            parts.append(g)
+            segs = []
+        finish_common(m, weights0, parts)
+    if segs:
+        exec_ops.run_batch(m, np.concatenate(idx) if len(idx) > 1 else idx[0], *_concat(segs))
     return j
+
+
+def _concat(segs: list) -> list:
+    return [np.concatenate(c) if len(segs) > 1 else c[0] for c in zip(*segs)]
 
 
 def _segment(stream: Stream, i: int, j: int):
@@ -117,34 +150,86 @@ def _segment(stream: Stream, i: int, j: int):
             stream.rs2[i + 1:j:2])
 
 
-def _pair_blocks(m: Machine, seg) -> tuple[set, set]:
-    """DIM-row blocks read (scratchpad; A and B) and written (accumulator; C), as sets of
-    (is_acc, block) -- conservative: every block each operand's rows touch."""
-    dim, dm = m.dim, m.local.data_mask
-    pre1, pre2, _, c1, _ = seg
-    out = []
-    for x, acc, span in ((pre1, False, dim), (c1, False, m.ex["a_stride"] * (dim - 1) + 1), (pre2, True, dim)):
-        a = (x & np.uint64(0xFFFFFFFF)).astype(np.int64)
-        row = a[~(((a >> 29) == 7) & ((a & dm) == dm))] & ((1 << 26) - 1)
-        blocks = set((row // dim).tolist())
-        blocks.update(((row + span - 1) // dim).tolist())
-        out.append({(acc, b) for b in blocks})
-    return out[0] | out[1], out[2]
+class PairInfo:
+    """Static fields of every (preload, compute) pair of the stream, decoded once."""
+
+    def __init__(self, m: Machine, stream: Stream, pair_at: np.ndarray):
+        self.first = np.flatnonzero(pair_at[:len(stream)])
+        dm = m.local.data_mask
+
+        def parts(x):
+            a = (x & np.uint64(0xFFFFFFFF)).astype(np.int64)
+            garbage = ((a >> 29) == 7) & ((a & dm) == dm)
+            return a, garbage, np.where(garbage, -1, a & ((1 << 26) - 1))
+
+        b, b_g, self.b_row = parts(stream.rs1[self.first])
+        c, c_g, self.c_row = parts(stream.rs2[self.first])
+        _, _, self.a_row = parts(stream.rs1[self.first + 1])
+        _, d_g, _ = parts(stream.rs2[self.first + 1])
+        # what run_batch needs of the operands: D garbage, C in the accumulator (or garbage), B in the scratchpad
+        self.static_ok = d_g & (((c >> 31) == 1) | c_g) & ((((c >> 26) & 7) == 0) | c_g) & (((b >> 31) == 0) | b_g)
+
+    def span(self, lo: int, hi: int) -> tuple[int, int]:
+        k0 = int(np.searchsorted(self.first, lo))
+        return k0, k0 + (hi - lo) // 2
+
+    def batchable(self, m: Machine, lo: int, hi: int) -> bool:
+        """Can the run of pairs at lo .. hi - 1 go through ``exec_ops.run_batch``? (also WS,
+        no transposes, unit C stride)"""
+        ex = m.ex
+        if ex["dataflow"] != isa.WEIGHT_STATIONARY or ex["transpose_a"] or ex["transpose_b"] or ex["c_stride"] != 1:
+            return False
+        k0, k1 = self.span(lo, hi)
+        return bool(self.static_ok[k0:k1].all())
+
+    def mark(self, m: Machine, lo: int, hi: int, reads: np.ndarray, writes: np.ndarray) -> None:
+        """Mark the DIM-row blocks the pairs read (scratchpad: A and B) and write
+        (accumulator: C) -- conservative: every block each operand's rows touch."""
+        dim = m.dim
+        k0, k1 = self.span(lo, hi)
+        for rows, mask, span in ((self.b_row, reads, dim), (self.a_row, reads, m.ex["a_stride"] * (dim - 1) + 1),
+                                 (self.c_row, writes, dim)):
+            row = rows[k0:k1]
+            row = row[row >= 0]
+            mask[np.minimum(row // dim, len(mask) - 1)] = True
+            mask[np.minimum((row + span - 1) // dim, len(mask) - 1)] = True
 
 
-def _mvin_blocks(m: Machine, k: int, f: int, rs2: int) -> set:
+def _mvin_conflicts(m: Machine, ks: list[int], fl, r2, reads: np.ndarray, writes: np.ndarray) -> set[int]:
+    """The set of :func:`_mvin_conflict` results of the move-ins ``ks`` (the common
+    single-block scratchpad move-ins checked at once)."""
+    x = np.array([r2[k] for k in ks], np.uint64).astype(np.int64)
+    addr, rows, cols, dim = x & 0xFFFFFFFF, x >> 48, (x >> 32) & 0xFFFF, m.dim
+    repeats = np.array([m.ld[_MVIN[fl[k]]]["pixel_repeats"] for k in ks])
+    simple = ((addr >> 26) == 0) & (cols <= dim) & (rows > 0) & (rows <= dim) & (repeats <= 1)
+    last = len(reads) - 1
+    out = set()
+    if simple.any():
+        a, r = addr[simple], rows[simple]
+        if (reads[np.minimum(a // dim, last)] | reads[np.minimum((a + r - 1) // dim, last)]).any():
+            out.add(1)
+    out.update(_mvin_conflict(m, fl[k], r2[k], reads, writes) for k, s in zip(ks, simple.tolist()) if not s)
+    return out
+
+
+def _mvin_conflict(m: Machine, f: int, rs2: int, reads: np.ndarray, writes: np.ndarray) -> int:
+    """1 if this move-in writes a scratchpad block the batch reads, 2 if an accumulator
+    block the batch writes, else 0."""
     addr, rows, cols, dim = rs2 & 0xFFFFFFFF, rs2 >> 48, (rs2 >> 32) & 0xFFFF, m.dim
+    back = max(1, m.ld[_MVIN[f]]["pixel_repeats"]) - 1  # the pixel repeater also writes rows below addr
     if addr >> 26 == 0 and cols <= dim and 0 < rows <= dim:  # one scratchpad block span
-        return {(False, addr // dim), (False, (addr + rows - 1) // dim)}
+        return int(reads[min(max(0, addr - back) // dim, len(reads) - 1):(addr + rows - 1) // dim + 1].any())
     loc = m.local(addr)
     if loc.garbage:
-        return set()
+        return 0
+    mask = writes if loc.is_acc else reads
     bstride = m.ld[_MVIN[f]]["block_stride"]
-    out = set()
     for b in range(max(1, -(-cols // dim))):
         first = loc.row + b * bstride
-        out.update((loc.is_acc, blk) for blk in range(first // dim, (first + max(rows, 1) - 1) // dim + 1))
-    return out
+        lo = min(max(0, first - back) // dim, len(mask) - 1)
+        if mask[lo:(first + max(rows, 1) - 1) // dim + 1].any():
+            return 2 if loc.is_acc else 1
+    return 0
 
 
 def run_host(m: Machine, index: int, op) -> tuple[int, int]:

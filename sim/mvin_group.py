@@ -25,7 +25,7 @@ def mvin_group(m: Machine, index: list[int], which: list[int], dram: list[int], 
     strides, bstrides = [], []
     for w, d, r in zip(which, dram, rs2):
         cfg = m.ld[w]
-        if r >> 32 != shape or (r & 0xFFFFFFFF) >> 26 or not d or cfg["scale"] != 1.0:
+        if r >> 32 != shape or (r & 0xFFFFFFFF) >> 26 or not d or cfg["scale"] != 1.0 or cfg["pixel_repeats"] > 1:
             return False
         strides.append(cfg["stride"])
         bstrides.append(cfg["block_stride"])
@@ -52,6 +52,6 @@ def mvin_group(m: Machine, index: list[int], which: list[int], dram: list[int], 
         rows = (local[:, None] + b * bst[:, None] + m.ar).reshape(-1)
         m.spad[rows] = data[:, :, b * dim:(b + 1) * dim].reshape(-1, dim)
         m.spad_ok[rows] = True
-    for i, bs in zip(index, bstrides):
-        m.mvin_info[i] = (bs, 1, False)
+    for i, bs, st in zip(index, bstrides, strides):
+        m.mvin_info[i] = (bs, 1, False, 0, st)
     return True

@@ -13,20 +13,34 @@ order from earlier instructions only (each unit and each DIM-row block keeps "fr
 * **dispatch / start**: the cycle after issue at the earliest, in order per queue, when
   the unit is free and every earlier instruction *of another queue* that touches the same
   local rows has completed (read-after-write, write-after-read, write-after-write, at
-  DIM-row granularity; the garbage address never conflicts).  The controllers' command
-  queues (``queue_*``) are not modelled: with in-order controllers that take a command
-  the cycle after dispatch they never bind; the reservation-station limits do.
-  Load/store configs complete at issue; ``config_ex`` occupies the execute unit
-  ``lat_config`` cycles.
-* **complete**: mvin: the DMA (``dma.py``) plus ``lat_mvin_scale`` when scaling into the
-  scratchpad; mvout: ``lat_spad_read`` or ``lat_acc_read`` (+ ``lat_acc_scale`` unless
-  read_full) then the DMA; preload+compute (fused): occupies the execute unit ``cost =
-  max(a_rows, b_rows, lat_compute_min_cycles)`` in WS with D garbage and no transpose, else
-  DIM; operands in one scratchpad bank (or both in the accumulator) serialise (cost >= sum
-  of their rows); writes to one accumulator row are ``lat_acc_write_gap`` apart; results
-  commit ``lat_mesh_drain - (DIM - rows)`` cycles after the start (the first after
-  ``lat_mesh_fill``).  A DMA write to a scratchpad bank delays an execute read of that bank
-  (DMA wins); the execute unit's accumulator writes delay a store's reads of that bank.
+  DIM-row granularity; the garbage address never conflicts).  A load (store) also waits
+  until fewer than ``dma_max_inflight // DIM + 1`` earlier loads (stores) are still
+  moving data: the LoadController's / StoreController's DMACommandTracker holds that
+  many commands (``nCmds``).  Load/store configs complete at issue; ``config_ex``
+  occupies the execute unit ``lat_config`` cycles.
+* **controller command queues** (``queue_load/execute/store``) are deliberately not
+  modelled, because with these rules they can never be the binding limit: a command
+  enters its controller's queue when the reservation station dispatches it, and leaves
+  when the controller starts it; the controllers start commands in order, each
+  occupying its controller at least one cycle, so command k can only wait for queue room
+  if command k - depth has not started -- yet command k cannot start before command k - 1,
+  hence not before command k - depth has started plus depth - 1 cycles.  Room in the
+  queue is therefore always available by the time command k could start, and the
+  reservation station (entries free at completion, ``rs_*``, which is >= the queue depth in
+  every target here, and the ExecuteController's 3-deep look-ahead only fuses
+  preload+compute, which the execute model already does) is the limit that binds.
+* **complete**: mvin: the DMA (``dma.py``: requests split as the hardware splits them,
+  L2 hits and misses from ``l2.py``) plus ``lat_mvin_scale`` when scaling into the
+  scratchpad; with pixel repeats (``config_ld`` pixel_repeats = P) the repeater writes
+  each row P times, one write per cycle; mvout: ``lat_spad_read`` or ``lat_acc_read``
+  (+ ``lat_acc_scale`` unless read_full) then the DMA; preload+compute (fused): occupies
+  the execute unit ``cost = max(a_rows, b_rows, lat_compute_min_cycles)`` in WS with D
+  garbage and no transpose, else DIM; operands in one scratchpad bank (or both in the
+  accumulator) serialise (cost >= sum of their rows); writes to one accumulator row are
+  ``lat_acc_write_gap`` apart; results commit ``lat_mesh_drain - (DIM - rows)`` cycles
+  after the start (the first after ``lat_mesh_fill``).  A DMA write to a scratchpad bank
+  delays an execute read of that bank (DMA wins); the execute unit's accumulator writes
+  delay a store's reads of that bank.
 * **fence** / host kernel: the host waits until everything issued has completed, then
   ``host_fence_cycles`` (fence) or the kernel's cost.
 """
@@ -41,7 +55,9 @@ from gemforge.backends.gemmini import isa
 from gemforge.sim.dma import Dma
 from gemforge.sim.expand import HOST, Stream
 from gemforge.sim.functional import Machine
-from gemforge.sim.timing_exec import exec_run
+from gemforge.sim.l2 import l2_misses
+from gemforge.sim.timing_exec import PairTable, exec_run
+from gemforge.sim.timing_load import load_run
 from gemforge.target import Target
 
 LD, EX, ST = 0, 1, 2
@@ -86,6 +102,11 @@ class _Sim:
         self.s, self.m, self.t, self.trace = stream, m, t, trace
         self.host_costs = host_costs
         self.dma = Dma(t)
+        self.misses = l2_misses(stream, m, t)  # stream index -> DMA requests that miss the L2
+        # Load / store controllers track at most max_inflight / DIM + 1 DMA commands at once
+        # (LoadController / StoreController nCmds): completion times of the latest ones.
+        ncmds = t.dma_max_inflight // t.dim + 1
+        self.dma_cmds = [deque([-1.0] * ncmds, maxlen=ncmds) for _ in range(3)]
         dim = t.dim
         self.dim = dim
         self.n_spad_blk = -(-t.spad_rows // dim)
@@ -101,12 +122,13 @@ class _Sim:
         self.host_busy = 0.0
         self.all_done = 0.0
         self.gen_last = [-1e18, -1e18, -1e18]
+        self.conv_loop = False  # the current loop is a LOOP_CONV_WS (coarse load / execute interlock)
         self.loop_start = 0.0
         self.loop_ends: list[float] = []  # last generated issue of each started loop
         self.cur_loop_end = None
         self.dma_w = [(0.0, 0.0)] * t.spad_banks  # latest DMA write window per scratchpad bank
         self.ex_acc_w = [(0.0, 0.0)] * t.acc_banks  # latest execute write window per accumulator bank
-        self.last_c: dict[int, float] = {}
+        self.last_c = [-1e18] * t.acc_rows  # last execute write start per accumulator row
         self.events: list[tuple[str, str, float, float]] = []
         self.decoder = m.local
         self.ws, self.transposed = True, False  # execute config as the timing pass sees it
@@ -196,6 +218,10 @@ class _Sim:
             pair_at[:-2] = (f_arr[:-1] == isa.PRELOAD) & (
                 (f_arr[1:] == isa.COMPUTE_PRELOADED) | (f_arr[1:] == isa.COMPUTE_ACCUMULATED))
         pair_list = pair_at.tolist()
+        self.pairs = PairTable(self, np.flatnonzero(pair_at[:n]))
+        ld_at = np.zeros(n + 1, bool)
+        ld_at[:-1] = np.isin(f_arr, (isa.MVIN, isa.MVIN2, isa.MVIN3))
+        ld_list = ld_at.tolist()
         while i < n:
             f, gen = fl[i], gl[i]
             if pair_list[i]:
@@ -205,10 +231,15 @@ class _Sim:
                 exec_run(self, i, j)
                 i = j
                 continue
+            if ld_list[i]:
+                j = i + 1
+                while ld_list[j]:
+                    j += 1
+                load_run(self, i, j, r1, r2, gl)
+                i = j
+                continue
             q = _QUEUE_OF.get(f)
-            if q == LD:
-                self.mvin(i, f, r1[i], r2[i], gen)
-            elif q == ST:
+            if q == ST:
                 self.mvout(i, r2[i], gen)
             elif q == EX:  # a lone preload or compute: schedule with a DIM-cycle cost, no operand deps
                 ti = self.issue(i, EX, gen)
@@ -265,50 +296,9 @@ class _Sim:
             self.host_t = max(self.host_t, self.loop_ends[-2])
         self.loop_start = self.issue(i, None, False) + 1
         self.gen_last = [self.loop_start - self.t.lat_loop_unroll_issue] * 3
+        self.conv_loop = int(self.s.funct[i]) == isa.LOOP_CONV_WS
 
     # ---------------------------------------------------------------- data movement
-    def mvin(self, i: int, f: int, dram: int, rs2: int, gen: bool) -> None:
-        t = self.t
-        addr, rows, cols = rs2 & 0xFFFFFFFF, rs2 >> 48, (rs2 >> 32) & 0xFFFF
-        bstride, eb, scaled = self.m.mvin_info[i]
-        dim = self.dim
-        is_acc = addr >> 31
-        row = addr & 0x3FFFFFF
-        off = self.n_spad_blk if is_acc else 0
-        if cols <= dim and row % dim + rows <= dim:  # one block (the common case)
-            writes = [off + row // dim]
-        else:
-            writes = self.blocks(addr, rows, -(-cols // dim), bstride)
-        ti = self.issue(i, LD, gen)
-        start = ti + 1
-        if self.unit_free[LD] > start:
-            start = self.unit_free[LD]
-        lw, lr = self.lw, self.lr
-        for b in writes:  # WAW / WAR against the execute and store queues
-            dep = max(lw[EX, b], lr[EX, b], lw[ST, b], lr[ST, b])
-            if dep > start:
-                start = dep
-        if dram == 0:  # zero writer: no memory traffic, one row per cycle
-            free = done = start + rows
-        else:
-            free, done = self.dma.transfer(start, rows, cols * eb, False)
-        if scaled:
-            done += t.lat_mvin_scale
-        if not is_acc:
-            bank = row // self.spad_bank_rows
-            if bank < self.n_spad_banks:
-                self.dma_w[bank] = (done - rows, done)
-        self.unit_free[LD] = free
-        self.busy["load"].add(start, done)
-        wq = self.lw[LD]
-        for b in writes:
-            wq[b] = done
-        self.rs[LD].append(done)
-        if done > self.all_done:
-            self.all_done = done
-        if self.trace:
-            self.events.append(("load", "mvin", start, done))
-
     def mvout(self, i: int, rs2: int, gen: bool) -> None:
         t = self.t
         addr, rows, cols = rs2 & 0xFFFFFFFF, rs2 >> 48, (rs2 >> 32) & 0xFFFF
@@ -316,7 +306,7 @@ class _Sim:
         nblk = -(-cols // self.dim)
         reads = self.blocks(addr, rows, nblk, self.dim)
         ti = self.issue(i, ST, gen)
-        start = max(self.dispatch_floor(ST, ti), self.deps(ST, reads, []))
+        start = max(self.dispatch_floor(ST, ti), self.deps(ST, reads, []), self.dma_cmds[ST][0])
         if loc.is_acc:
             read_lat = t.lat_acc_read + (0 if loc.read_full else t.lat_acc_scale)
             bank = (loc.row // t.acc_bank_rows) % t.acc_banks
@@ -326,8 +316,10 @@ class _Sim:
             eb = t.acc_bytes if loc.read_full else t.input_bytes
         else:
             read_lat, eb = t.lat_spad_read, t.input_bytes
-        free, done = self.dma.transfer(start + read_lat, rows, cols * eb, write=True)
+        free, done = self.dma.transfer(start + read_lat, rows, cols * eb, True, self.misses.get(i) if self.misses else None,
+                                       int(self.s.rs1[i]), self.m.mvout_info.get(i, (0,))[0])
         self.unit_free[ST] = free
+        self.dma_cmds[ST].append(done)
         self.busy["store"].add(start, done)
         self.record(ST, reads, [], done)
         self.finish(ST, start, done)

@@ -11,53 +11,76 @@ from __future__ import annotations
 import numpy as np
 
 from gemforge.backends.gemmini import isa
+from gemforge.sim import timing_exec_vec
 
 _ROW = (1 << 26) - 1
 
 
+class PairTable:
+    """Static fields of every fused pair of the stream, computed once with numpy: operand
+    blocks, banks, and the cost / completion offset under both execute configurations
+    (WS without transposes, or anything else: DIM cycles)."""
+
+    def __init__(self, sim, pre_idx: np.ndarray):
+        s, t, dim = sim.s, sim.t, sim.dim
+        dm, nsb = sim.decoder.data_mask, sim.n_spad_blk
+        self.first = pre_idx
+        p1 = s.rs1[pre_idx].astype(np.int64)
+        p2 = s.rs2[pre_idx].astype(np.int64)
+        c1 = s.rs1[pre_idx + 1].astype(np.int64)
+        c2 = s.rs2[pre_idx + 1].astype(np.int64)
+
+        def parts(x):
+            addr = x & 0xFFFFFFFF
+            garbage = ((addr >> 29) == 7) & ((addr & dm) == dm)
+            acc = (addr >> 31) == 1
+            row = addr & _ROW
+            return garbage, acc, row, x >> 48
+
+        a_g, a_acc, a_row, a_rows = parts(c1)
+        b_g, b_acc, b_row, b_rows = parts(p1)
+        c_g, c_acc, c_row, c_rows = parts(p2)
+        d_g, d_acc, d_row, _ = parts(c2)
+        bank_rows = t.spad_bank_rows
+        same_bank = ~b_g & ((a_acc & b_acc) | (~a_acc & ~b_acc & (a_row // bank_rows == b_row // bank_rows)))
+        drain = t.lat_mesh_drain - (dim - np.minimum(a_rows, dim))
+        cost_ws = np.where(d_g, np.maximum(np.maximum(a_rows, np.where(b_g, 0, b_rows)), t.lat_compute_min_cycles), dim)
+        self.cost, self.doff = [], []
+        for cost in (cost_ws, np.full(len(p1), dim)):  # [0]: WS untransposed, [1]: otherwise
+            cost = np.where(same_bank, np.maximum(cost, a_rows + b_rows), cost)
+            self.cost.append(cost.tolist())
+            self.doff.append(np.maximum(cost, drain).tolist())
+        self.a_blk = np.where(a_acc, nsb, 0) + a_row // dim
+        self.b_blk = np.where(b_g, -1, np.where(b_acc, nsb, 0) + b_row // dim)
+        self.d_blk = np.where(d_g, -1, np.where(d_acc, nsb, 0) + d_row // dim)
+        self.c_blk = np.where(c_g, -1, np.where(c_acc, nsb, 0) + c_row // dim)
+        self.a_bank = np.where(a_acc | (a_row // bank_rows >= t.spad_banks), -1, a_row // bank_rows).tolist()
+        self.c_key = np.where(~c_g & c_acc, c_row, -1).tolist()
+        self.c_bank = ((c_row // t.acc_bank_rows) % t.acc_banks).tolist()
+        self.flip = (s.funct[pre_idx + 1] == isa.COMPUTE_PRELOADED).tolist()
+        self.gen = s.gen[pre_idx].tolist()
+
+
 def exec_run(sim, lo: int, hi: int) -> None:
     """Schedule the pairs at lo, lo + 2, ..., hi - 2 (preload at even offsets)."""
-    s, t, dim = sim.s, sim.t, sim.dim
-    dm, nsb = sim.decoder.data_mask, sim.n_spad_blk
-    p1 = s.rs1[lo:hi:2].astype(np.int64)
-    p2 = s.rs2[lo:hi:2].astype(np.int64)
-    c1 = s.rs1[lo + 1:hi:2].astype(np.int64)
-    c2 = s.rs2[lo + 1:hi:2].astype(np.int64)
-    cf = s.funct[lo + 1:hi:2]
-    gen = s.gen[lo:hi:2]
-
-    def parts(x):
-        addr = x & 0xFFFFFFFF
-        garbage = ((addr >> 29) == 7) & ((addr & dm) == dm)
-        acc = (addr >> 31) == 1
-        row = addr & _ROW
-        return garbage, acc, row, x >> 48
-
-    a_g, a_acc, a_row, a_rows = parts(c1)
-    b_g, b_acc, b_row, b_rows = parts(p1)
-    c_g, c_acc, c_row, c_rows = parts(p2)
-    d_g, d_acc, d_row, _ = parts(c2)
-    if sim.ws and not sim.transposed:
-        cost = np.where(d_g, np.maximum(np.maximum(a_rows, np.where(b_g, 0, b_rows)), t.lat_compute_min_cycles), dim)
-    else:
-        cost = np.full(len(p1), dim)
-    same_bank = ~b_g & ((a_acc & b_acc) | (~a_acc & ~b_acc & (a_row // t.spad_bank_rows == b_row // t.spad_bank_rows)))
-    cost = np.where(same_bank, np.maximum(cost, a_rows + b_rows), cost)
-    a_blk = np.where(a_acc, nsb, 0) + a_row // dim
-    b_blk = np.where(b_g, -1, np.where(b_acc, nsb, 0) + b_row // dim)
-    d_blk = np.where(d_g, -1, np.where(d_acc, nsb, 0) + d_row // dim)
-    c_blk = np.where(c_g, -1, np.where(c_acc, nsb, 0) + c_row // dim)
-    a_bank = np.where(a_acc | (a_row // t.spad_bank_rows >= t.spad_banks), -1, a_row // t.spad_bank_rows)
-    c_key = np.where(~c_g & c_acc, c_row, -1)
-    c_bank = (c_row // t.acc_bank_rows) % t.acc_banks
-    done_off = np.maximum(cost, t.lat_mesh_drain - (dim - np.minimum(a_rows, dim)))
-
+    s, t = sim.s, sim.t
+    tab = sim.pairs
+    k0 = int(np.searchsorted(tab.first, lo))
+    k1 = k0 + (hi - lo) // 2
+    mode = 0 if sim.ws and not sim.transposed else 1
+    a_blk, b_blk, d_blk, c_blk = (x[k0:k1] for x in (tab.a_blk, tab.b_blk, tab.d_blk, tab.c_blk))
     lw, lr = sim.lw, sim.lr
     # Loads and stores do not change during the run: their dependency times are gathered at once.
     w_other = np.maximum(lw[0], lw[2])  # index -1 (no operand) is the sentinel 0
     r_other = np.maximum(lr[0], lr[2])
     dep = np.maximum.reduce([w_other[a_blk], w_other[b_blk], w_other[d_blk], w_other[c_blk], r_other[c_blk]])
-    dones = np.empty(len(p1))
+    solved = timing_exec_vec.solve(sim, k0, k1, mode, dep, lo)
+    if solved is not None:
+        timing_exec_vec.apply(sim, k0, k1, mode, lo, *solved)
+        _record(sim, a_blk, b_blk, d_blk, c_blk, solved[2])
+        return
+    dones = []
+    add_done = dones.append
     rs = sim.rs[1]
     rs_need = rs.maxlen - 2
     dma_w, ex_acc_w, last_c = sim.dma_w, sim.ex_acc_w, sim.last_c
@@ -71,20 +94,24 @@ def exec_run(sim, lo: int, hi: int) -> None:
     ex_free = sim.unit_free[1]
     host_t, host_busy = sim.host_t, sim.host_busy
     gen_last = sim.gen_last[1]
+    # LoopConv's ex FSM starts only once the ld FSMs have issued all of its loop's loads.
+    ld_floor = sim.gen_last[0] if sim.conv_loop else -1e18
     loop_start = sim.loop_start
     cur_loop_end = sim.cur_loop_end
     all_done = sim.all_done
     names = ("compute_accumulated", "compute_preloaded")
 
     for k, (g, cst, dp, abank, ck, cbank, doff, flip) in enumerate(zip(
-            gen.tolist(), cost.tolist(), dep.tolist(), a_bank.tolist(), c_key.tolist(), c_bank.tolist(),
-            done_off.tolist(), (cf == isa.COMPUTE_PRELOADED).tolist())):
+            tab.gen[k0:k1], tab.cost[mode][k0:k1], dep.tolist(), tab.a_bank[k0:k1], tab.c_key[k0:k1],
+            tab.c_bank[k0:k1], tab.doff[mode][k0:k1], tab.flip[k0:k1])):
         # issue (two reservation-station entries: the preload and the compute)
         slot = rs[len(rs) - rs_need - 1] if len(rs) > rs_need else 0.0
         if g:
             ti = gen_last + unroll
             if loop_start > ti:
                 ti = loop_start
+            if ld_floor > ti:
+                ti = ld_floor
             if slot > ti:
                 ti = slot
             gen_last = ti + unroll
@@ -111,13 +138,13 @@ def exec_run(sim, lo: int, hi: int) -> None:
             if ws < start + cst and start < we:  # the DMA's write to this bank wins
                 start = we
         if ck >= 0:
-            last = last_c.get(ck)
-            if last is not None and start < last + gap:
-                start = last + gap
+            last = last_c[ck] + gap
+            if start < last:
+                start = last
             last_c[ck] = start
         ex_free = start + cst
         done = start + doff
-        dones[k] = done
+        add_done(done)
         if ck >= 0:
             ex_acc_w[cbank] = (start + fill, done)
         # busy (union of intervals)
@@ -132,16 +159,20 @@ def exec_run(sim, lo: int, hi: int) -> None:
         if trace:
             events.append(("execute", names[flip], start, ex_free))
 
-    # The execute queue's reads and writes, for later loads and stores.
-    rex = lr[1]
-    for blk in (a_blk, b_blk, d_blk):
-        np.maximum.at(rex, blk, dones)
-    rex[-1] = 0.0  # keep the sentinel
-    live = c_blk >= 0
-    lw[1][c_blk[live]] = dones[live]  # in order: the last write wins
+    _record(sim, a_blk, b_blk, d_blk, c_blk, np.array(dones))
     busy.total, busy.end = b_total, b_end
     sim.unit_free[1] = ex_free
     sim.host_t, sim.host_busy = host_t, host_busy
     sim.gen_last[1] = gen_last
     sim.cur_loop_end = cur_loop_end
     sim.all_done = all_done
+
+
+def _record(sim, a_blk, b_blk, d_blk, c_blk, dones: np.ndarray) -> None:
+    """The execute queue's reads and writes of a run, for later loads and stores."""
+    rex = sim.lr[1]
+    for blk in (a_blk, b_blk, d_blk):
+        np.maximum.at(rex, blk, dones)
+    rex[-1] = 0.0  # keep the sentinel
+    live = c_blk >= 0
+    sim.lw[1][c_blk[live]] = dones[live]  # in order: the last write wins

@@ -28,6 +28,7 @@ import numpy as np
 
 from gemforge.backends.gemmini import isa
 from gemforge.sim.errors import insn_error
+from gemforge.sim.unroll_cache import TemplateCache
 from gemforge.target import Target
 
 _OFFSET_MASK = 0xFFFFFFFF  # LoopMatmul.castDramOffset
@@ -48,6 +49,7 @@ class MatmulUnroller:
         self.regs: dict[str, int] = {}
         self.loops_started = 0
         self.acc_half = 0  # current accumulator half for D/C (toggles after loops with C != 0)
+        self.templates = TemplateCache(("A", "B", "C", "D"))
 
     def command(self, index: int, funct: int, rs1: int, rs2: int):
         """Record a config word, or generate the instructions of a LOOP_WS (three arrays)."""
@@ -69,11 +71,14 @@ class MatmulUnroller:
         dim = self.t.dim
         if min(r["I"], r["J"], r["K"]) == 0 or max(r["pad_I"], r["pad_J"], r["pad_K"]) >= dim:
             raise insn_error(index, funct, rs1, rs2, f"bad loop_ws bounds (I, J, K >= 1 and pads < DIM={dim})")
-        chunks = self._generate(r)
+        out = self.templates.generate(r, (self.loops_started % 2, self.acc_half), self._generate_arrays)
         self.loops_started += 1
         if r["C"] != 0:
             self.acc_half ^= 1
-        return tuple(np.concatenate(c) for c in zip(*chunks))
+        return out
+
+    def _generate_arrays(self, r: dict[str, int]):
+        return tuple(np.concatenate(c) for c in zip(*self._generate(r)))
 
     def _generate(self, r: dict[str, int]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         t, dim = self.t, self.t.dim

@@ -84,10 +84,10 @@ def test_lower_bound_never_exceeds_a_completion(layer, seed):
 
 def test_dma_request_cost_is_the_slowest_of_bus_memory_and_latency():
     d = DmaRates(T)
-    # 64 B: 4 beats, 8 cycles of DRAM at 8 B/cycle, (80 + 4) / 16 = 5.25: memory-bound.
+    # 64 B: 4 beats, 8 cycles of DRAM at 8 B/cycle, (100 + 4) / 16 = 6.5: memory-bound.
     assert d.request(64) == 8
-    # 16 B: 1 beat, 2 cycles of DRAM, (80 + 1) / 16: latency-bound.
-    assert d.request(16) == pytest.approx(81 / 16)
+    # 16 B: 1 beat, 2 cycles of DRAM, (latency + 1) / in-flight: latency-bound (latency is calibrated).
+    assert d.request(16) == pytest.approx((T.mem_latency_cycles + 1) / T.dma_max_inflight)
     # A 100-element int8 row in mvins of at most 64 columns: chunks of 64 B and 36 B, one request each.
     assert d.row(100, 1, 4) == d.request(64) + d.request(36)
     # int32 rows (accumulator mvin, one DIM block each): 16 columns = 64 B per instruction.

@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 from gemforge import sim
 from gemforge.backends.gemmini import isa
 from gemforge.backends.gemmini.program import Program
-from gemforge.sim import exec_ops
+from gemforge.sim import interpret
 from gemforge.sim.programs import gemm_fine, gemm_loop_ws, gemm_reference
 from gemforge.target import builtin, default
 
@@ -45,7 +45,7 @@ def test_batched_execution_equals_pair_by_pair(monkeypatch):
     p = gemm_loop_ws(80, 96, 72, T, tile=(2, 3, 2), bias=True, scale=0.05)
     ins = _inputs(5, 80, 96, 72, True)
     fast = sim.run(p, ins, T, timing=False).outputs["C"]
-    monkeypatch.setattr(exec_ops, "batchable", lambda *a: False)
+    monkeypatch.setattr(interpret.PairInfo, "batchable", lambda *a: False)
     slow = sim.run(p, ins, T, timing=False).outputs["C"]
     assert np.array_equal(fast, slow)
 

@@ -160,7 +160,7 @@ def emit_tiled_conv(program: Program, target: Target, layer: ConvLayer, ops: Con
                                 kcols_ = min(t.kcols, g.kernel - kcol)
                                 kchs_ = 1 if dw else min(kchs, in_ch - kch)
                                 p = _tile_pads(g, orow, ocol, krow, kcol, porows_, pocols_, krows_, kcols_)
-                                last = krow + t.krows >= g.kernel and kcol + t.kcols >= g.kernel and kch + kchs >= in_ch
+                                last = krow + t.krows >= g.kernel and kcol + t.kcols >= g.kernel and (dw or kch + kchs >= in_ch)
                                 first = krow == 0 and kcol == 0 and kch == 0
                                 pix = b * g.pool_out_rows * g.pool_out_cols + porow * g.pool_out_cols + pocol
                                 out_addr = ops.output.addr + (pix * out_stride + poch) * ob if last else 0

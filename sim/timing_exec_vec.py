@@ -1,0 +1,197 @@
+"""The execute-run recurrences of ``timing_exec.exec_run``, solved with numpy.
+
+Without its rare pushes (a DMA write into the A operand's bank, the accumulator write
+gap) the schedule of a run of pairs is a max-plus recurrence:
+
+    issue_k = max(issue_{k-1} + 2 * step (+ pre_k on the host), floor_k, slot_k)
+    start_k = max(issue_k + 1, start_{k-1} + cost_{k-1}, dep_k)
+
+with ``slot_k`` the completion of the pair 8 reservation-station entries back, which
+prefix maxima solve given the slots; the slots are refined until they stop changing.
+The result is then *verified* element by element with exactly the loop's floating-point
+operations (so it is the loop's result to the last bit) and every push condition is
+checked; if anything does not hold, :func:`solve` returns None and the caller runs the
+exact loop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_MAX_ROUNDS = 12
+_MIN_PAIRS = 192  # shorter runs are cheaper in the loop than in ~60 numpy calls
+
+
+def solve(sim, k0: int, k1: int, mode: int, dep: np.ndarray, lo: int):
+    """(issue, start, done) arrays of pairs k0..k1-1 of ``sim.pairs`` or None."""
+    tab, t = sim.pairs, sim.t
+    n = k1 - k0
+    gen = tab.gen[k0:k1]
+    if n < _MIN_PAIRS or sim.trace or not (all(gen) or not any(gen)):
+        return None
+    cost = np.array(tab.cost[mode][k0:k1], float)
+    doff = np.array(tab.doff[mode][k0:k1], float)
+    rs = sim.rs[1]
+    pre_rs = np.array(rs, float)
+    need = rs.maxlen - 2  # a pair takes two entries
+    k = np.arange(n)
+    p_idx = len(pre_rs) + 2 * k - (need + 1)  # the entry whose completion frees this pair's slots
+    from_pre = (p_idx >= 0) & (p_idx < len(pre_rs))
+    from_run = p_idx >= len(pre_rs)
+    slot = np.zeros(n)
+    slot[from_pre] = pre_rs[p_idx[from_pre]]
+    run_src = (p_idx[from_run] - len(pre_rs)) // 2
+    if gen[0]:
+        u = t.lat_loop_unroll_issue
+        floor = max(sim.loop_start, sim.gen_last[0] if sim.conv_loop else -1e18)
+        step = np.full(n, 2.0 * u)
+        first = sim.gen_last[1] + u
+    else:
+        pre = sim.s.pre[lo:lo + 2 * n:2].astype(float)
+        floor = -np.inf
+        step = 2 * t.host_issue_cycles + pre
+        first = sim.host_t + pre[0]
+    step[0] = 0.0
+    S = np.cumsum(step)  # issue_k >= issue_j + S_k - S_j
+    E = np.concatenate(([0.0], np.cumsum(cost[:-1])))
+    pushes = _Pushes(sim, k0, k1, cost)
+    bound = dep.astype(float)
+    for _ in range(_MAX_ROUNDS):
+        issue = S + np.maximum(first, np.maximum.accumulate(np.maximum(slot, floor) - S))
+        a = np.maximum(issue + 1, bound)
+        start = E + np.maximum(sim.unit_free[1], np.maximum.accumulate(a - E))
+        done = start + doff
+        new_slot = slot.copy()
+        new_slot[from_run] = done[run_src]
+        new_bound = pushes.raise_bounds(start, bound)
+        if np.array_equal(new_slot, slot) and new_bound is bound:
+            break
+        slot, bound = new_slot, new_bound
+    else:
+        return None
+    if not _exact(sim, gen[0], issue, start, done, slot, floor, cost, doff, dep, lo, pushes):
+        return None
+    return issue, start, done
+
+
+class _Pushes:
+    """The two rules that move a pair's start forward: a DMA write window on the A
+    operand's scratchpad bank, and the accumulator write gap."""
+
+    def __init__(self, sim, k0, k1, cost):
+        tab = sim.pairs
+        bank = np.array(tab.a_bank[k0:k1])
+        self.blive = np.flatnonzero(bank >= 0)
+        win = np.array(sim.dma_w, float)  # (banks, 2): start, end of the latest DMA write
+        self.ws, self.we = win[bank[self.blive], 0], win[bank[self.blive], 1]
+        self.bcost = cost[self.blive]
+        ck = np.array(tab.c_key[k0:k1])
+        live = np.flatnonzero(ck >= 0)
+        order = live[np.argsort(ck[live], kind="stable")]
+        keys = ck[order]
+        self.order = order  # pairs with an accumulator C, grouped by row, in program order
+        self.first = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, bool)
+        self.prev0 = np.array(sim.last_c)[keys[self.first]] if len(keys) else np.zeros(0)
+        self.gap = sim.t.lat_acc_write_gap
+
+    def prev_start(self, start):
+        """For each pair in ``order``: the previous write start to its accumulator row."""
+        ss = start[self.order]
+        prev = np.empty(len(ss))
+        prev[self.first] = self.prev0
+        prev[~self.first] = ss[:-1][~self.first[1:]]
+        return prev
+
+    def raise_bounds(self, start, bound):
+        """``bound`` raised where a rule would move a start (the same object if none)."""
+        out = bound
+        s = start[self.blive]
+        hit = (self.ws < s + self.bcost) & (s < self.we)
+        if hit.any():
+            out = out.copy()
+            idx = self.blive[hit]
+            out[idx] = np.maximum(out[idx], self.we[hit])
+        if len(self.order):
+            low = self.prev_start(start) + self.gap
+            hit = start[self.order] < low
+            if hit.any():
+                out = out.copy() if out is bound else out
+                idx = self.order[hit]
+                out[idx] = np.maximum(out[idx], low[hit])
+        return out
+
+
+def _exact(sim, gen, issue, start, done, slot, floor, cost, doff, dep, lo, pushes) -> bool:
+    """Do the arrays satisfy the loop's recurrences with its exact float operations?"""
+    t = sim.t
+    if gen:
+        u = t.lat_loop_unroll_issue
+        prev = np.concatenate(([sim.gen_last[1]], issue[:-1] + u)) + u
+        want = np.maximum(np.maximum(np.maximum(prev, sim.loop_start),
+                                     sim.gen_last[0] if sim.conv_loop else -1e18), slot)
+    else:
+        c2 = 2 * t.host_issue_cycles
+        pre = sim.s.pre[lo:lo + 2 * len(issue):2].astype(float)
+        host = np.concatenate(([sim.host_t], issue[:-1] + c2))
+        want = np.maximum(host + pre, slot)
+    if not np.array_equal(issue, want):
+        return False
+    ex_prev = np.concatenate(([sim.unit_free[1]], start[:-1] + cost[:-1]))
+    want = np.maximum(np.maximum(issue + 1, ex_prev), dep)
+    # the bank rule, then the gap rule, each applied to the start as the loop has it so far
+    b = pushes.blive
+    s = want[b]
+    hit = (pushes.ws < s + pushes.bcost) & (s < pushes.we)
+    want[b[hit]] = pushes.we[hit]
+    if len(pushes.order):
+        low = pushes.prev_start(start) + pushes.gap
+        o = pushes.order
+        w = want[o]
+        want[o] = np.where(w < low, low, w)
+    return bool(np.array_equal(start, want) and np.array_equal(done, start + doff))
+
+
+def apply(sim, k0: int, k1: int, mode: int, lo: int, issue, start, done) -> None:
+    """Commit a solved run to the simulator's state (as the loop would have left it)."""
+    tab, t = sim.pairs, sim.t
+    n = k1 - k0
+    cost = np.array(tab.cost[mode][k0:k1], float)
+    ex_free = start + cost
+    ck = np.array(tab.c_key[k0:k1])
+    live = np.flatnonzero(ck >= 0)
+    if len(live):
+        keys = ck[live]
+        uk, back = np.unique(keys[::-1], return_index=True)
+        last = live[len(live) - 1 - back]
+        for key, j in zip(uk.tolist(), last.tolist()):
+            sim.last_c[key] = float(start[j])
+        cb = np.array(tab.c_bank[k0:k1])[live]
+        ub, back = np.unique(cb[::-1], return_index=True)
+        fill = t.lat_mesh_fill
+        for b, j in zip(ub.tolist(), live[len(live) - 1 - back].tolist()):
+            sim.ex_acc_w[b] = (float(start[j]) + fill, float(done[j]))
+    busy = sim.busy["execute"]
+    b_total, b_end = busy.total, busy.end
+    for s, e in zip(start.tolist(), ex_free.tolist()):  # union of intervals, as the loop sums it
+        bs = s if s > b_end else b_end
+        if e > bs:
+            b_total += e - bs
+            b_end = e
+    busy.total, busy.end = b_total, b_end
+    sim.unit_free[1] = float(ex_free[-1])
+    sim.rs[1].extend(np.repeat(done[-8:], 2).tolist())
+    m = float(done.max())
+    if m > sim.all_done:
+        sim.all_done = m
+    if tab.gen[k0]:
+        sim.gen_last[1] = float(issue[-1]) + t.lat_loop_unroll_issue
+        top = float(issue.max())
+        if sim.cur_loop_end is None or top > sim.cur_loop_end:
+            sim.cur_loop_end = top
+    else:
+        c2 = 2 * t.host_issue_cycles
+        hb = sim.host_busy
+        for p in sim.s.pre[lo:lo + 2 * n:2].tolist():
+            hb += p + c2
+        sim.host_busy = hb
+        sim.host_t = float(issue[-1]) + c2
