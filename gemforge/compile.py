@@ -43,14 +43,14 @@ def target_spec(target: Target) -> str:
 
 
 def compile_module(module: ModuleOp, target: Target | str | None = None, *, tiles: str = "", stationary: str = "",
-                   double_buffer: bool = True, name: str | None = None) -> Program:
+                   double_buffer: bool = True, name: str | None = None, form: str = "") -> Program:
     """Run ``gemforge-pipeline`` on a graph-dialect module (in place) and encode it."""
     from gemforge.passes.gemmini_pipeline import pipeline_passes
     from gemforge.testing import context
 
     t = _target(target)
     ctx = context()
-    for p in pipeline_passes(t.name, tiles, stationary, "true" if double_buffer else "false"):
+    for p in pipeline_passes(t.name, tiles, stationary, "true" if double_buffer else "false", form):
         p.apply(ctx, module)
     return encode(module, t, name)
 
@@ -105,12 +105,13 @@ def layer_module(layer: Layer, weights: np.ndarray, bias: np.ndarray | None, out
 def compile_layer(layer: Layer, target: Target | str | None = None, *, weights: np.ndarray | None = None,
                   bias: np.ndarray | bool | None = True, output_scale: float | None = -1.0, activation: str = "none",
                   seed: int = 0, schedule: str = "bnb", tiles: str = "", stationary: str = "",
-                  double_buffer: bool = True) -> tuple[Program, LayerInfo]:
+                  double_buffer: bool = True, form: str = "") -> tuple[Program, LayerInfo]:
     """A Program computing ``layer`` with the optimizing path (``bnb``) or the vendor library.
 
     ``weights``/``bias`` default to seeded random data (``bias=False``: none);
     ``output_scale`` defaults to the library's :func:`default_output_scale` (``None``:
-    int32 output, bnb only); ``activation`` is 'none' or 'relu'.
+    int32 output, bnb only); ``activation`` is 'none' or 'relu'; ``form`` forces the code
+    form of the bnb path ('fine' or 'loop'; default: the cost model's choice).
     """
     from gemforge.backends.gemmini import library
 
@@ -131,7 +132,7 @@ def compile_layer(layer: Layer, target: Target | str | None = None, *, weights: 
     if isinstance(layer, ConvLayer) and layer.groups > 1 and not layer.depthwise:
         raise GemforgeError(f"layer {layer.name}: grouped convolution is not supported")
     module = layer_module(layer, w, b, scale, activation)
-    return compile_module(module, t, tiles=tiles, stationary=stationary, double_buffer=double_buffer), info
+    return compile_module(module, t, tiles=tiles, stationary=stationary, double_buffer=double_buffer, form=form), info
 
 
 def run(program: Program, inputs: dict[str, np.ndarray], target: Target | str | None = None, **kwargs):

@@ -21,7 +21,6 @@ double buffering), DRAM memrefs to their byte address
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import product
 from math import prod
 
 from xdsl.dialects import arith, memref
@@ -32,6 +31,7 @@ from gemforge.dialects import gemmini as gm
 from gemforge.dialects.tile import AllocOp, LoadOp, MatmulOp, MemorySpace, StoreOp, memory_space
 from gemforge.dialects.tile_view import View, static_int
 from gemforge.errors import GemforgeError
+from gemforge.passes._lowering_nest import NestEmitter, Seg, all_but_first, chunks, without_first
 from gemforge.target import Target
 
 
@@ -141,12 +141,6 @@ class Values:
         return addr, static
 
 
-def segments(sizes: Sequence[int]):
-    """Index tuples of the leading dims (all but the last two) and the segment length."""
-    lead = sizes[:-2]
-    return list(product(*(range(n) for n in lead))), sizes[-2] if len(sizes) >= 2 else 1
-
-
 def flat_row(shape: Sequence[int], index: Sequence[int]) -> int:
     """Row-major row number of ``index`` (leading dims only) in a buffer of ``shape``."""
     r = 0
@@ -194,21 +188,33 @@ class Selector:
         buf = v.row_of(op.dest)
         which = self.config(self.load_config(op), role)
         mvin = gm.MVIN_BY_ID[which]
-        outer, seg = segments(sizes)
-        for idx in outer:
-            full = [*idx, 0]
-            # Source element offset of this segment (dropped leading dims broadcast).
-            src_idx = full[r - sr:] if sr <= r else full
-            elem = sum(i * s for i, s in zip(src_idx, sstrides[: len(src_idx)])) if sr >= 2 else 0
-            drow = flat_row(dshape, [o + i for o, i in zip(doffs[:-1], full)])
-            for r0 in range(0, seg, dim):
-                rows = min(dim, seg - r0)
-                for c0 in range(0, sizes[-1], maxcols):
-                    cols = min(maxcols, sizes[-1] - c0)
-                    byte = base_static + (elem + r0 * row_stride + c0) * es
-                    local_row = v.add(buf, ((doffs[-1] + c0) // dim) * R + drow + r0)
-                    local = gm.Local.acc(local_row, rows, cols) if acc else gm.Local.spad(local_row, rows, cols)
-                    v.emit(mvin(dram_addr=v.add(base_addr, byte), dst=local))
+        lead = sizes[:-2]
+        seg = sizes[-2] if r >= 2 else 1
+        # DRAM element coefficient of each leading index (dropped source dims broadcast).
+        shift = r - sr
+        if sr < 2:
+            src_coef = [0] * len(lead)
+        elif shift >= 0:
+            src_coef = [sstrides[d - shift] if d >= shift else 0 for d in range(len(lead))]
+        else:
+            src_coef = [sstrides[d] for d in range(len(lead))]
+        dst_coef = [prod(dshape[d + 1:-1]) for d in range(len(lead))]
+        drow0 = flat_row(dshape, doffs[:-1])
+        col_blk = doffs[-1] // dim
+        nest = NestEmitter(v)
+        axes = [[Seg(0, n)] for n in lead] + [chunks(seg, dim), chunks(sizes[-1], maxcols)]
+
+        def body(idx, tags) -> None:
+            *li, ri, ci = idx
+            rows, cols = tags[-2], tags[-1]
+            dram = nest.affine(base_addr, [*((x, c * es) for x, c in zip(li, src_coef)),
+                                           (ri, dim * row_stride * es), (ci, maxcols * es)], base_static)
+            row = nest.affine(buf, [*zip(li, dst_coef), (ri, dim), (ci, (maxcols // dim) * R)],
+                              col_blk * R + drow0)
+            local = gm.Local.acc(row, rows, cols) if acc else gm.Local.spad(row, rows, cols)
+            v.emit(mvin(dram_addr=dram, dst=local))
+
+        nest.grid(axes, body)
 
     # -- stores -----------------------------------------------------------------------
     def store_config(self, op: StoreOp) -> tuple:
@@ -243,19 +249,24 @@ class Selector:
         # DIM rows has its blocks there.
         maxcols = (1 if op.raw or R != dim else self.t.dma_max_mvout_blocks) * dim
         buf = v.row_of(op.source)
-        outer, seg = segments(sizes)
-        for idx in outer:
-            full = [*idx, 0]
-            elem = sum(i * s for i, s in zip(full, dstrides))
-            srow = flat_row(sshape, [o + i for o, i in zip(soffs[:-1], full)])
-            for r0 in range(0, seg, dim):
-                rows = min(dim, seg - r0)
-                for c0 in range(0, sizes[-1], maxcols):
-                    cols = min(maxcols, sizes[-1] - c0)
-                    byte = base_static + (elem + r0 * dstrides[-2] + c0) * es
-                    local_row = v.add(buf, ((soffs[-1] + c0) // dim) * R + srow + r0)
-                    v.emit(gm.MvoutOp(dram_addr=v.add(base_addr, byte),
-                                      src=gm.Local.acc(local_row, rows, cols, read_full=op.raw)))
+        lead = sizes[:-2]
+        seg = sizes[-2] if len(sizes) >= 2 else 1
+        src_coef = [prod(sshape[d + 1:-1]) for d in range(len(lead))]
+        srow0 = flat_row(sshape, soffs[:-1])
+        col_blk = soffs[-1] // dim
+        row_stride = dstrides[-2] if len(dstrides) >= 2 else 0
+        nest = NestEmitter(v)
+        axes = [[Seg(0, n)] for n in lead] + [chunks(seg, dim), chunks(sizes[-1], maxcols)]
+
+        def body(idx, tags) -> None:
+            *li, ri, ci = idx
+            rows, cols = tags[-2], tags[-1]
+            dram = nest.affine(base_addr, [*((x, c * es) for x, c in zip(li, dstrides)),
+                                           (ri, dim * row_stride * es), (ci, maxcols * es)], base_static)
+            row = nest.affine(buf, [*zip(li, src_coef), (ri, dim), (ci, (maxcols // dim) * R)], col_blk * R + srow0)
+            v.emit(gm.MvoutOp(dram_addr=dram, src=gm.Local.acc(row, rows, cols, read_full=op.raw)))
+
+        nest.grid(axes, body)
 
     # -- matmuls ----------------------------------------------------------------------
     def matmul_config(self, op: MatmulOp) -> tuple:
@@ -280,30 +291,41 @@ class Selector:
         abuf, bbuf, cbuf = v.row_of(a.buffer), v.row_of(b.buffer), v.row_of(c.buffer)
         K, N = sa[-1], sb[-1]
         b_row0 = flat_row(bshape, ob[:-1])
-        # A-row blocks: (A local row offset, C local row offset, rows).
-        blocks: list[tuple[int, int, int]] = []
-        outer, seg = segments(sa)
+        # A-row blocks: a grid of the leading dims of A/C x DIM-row chunks of the last one.
+        lead, seg = sa[:-2], sa[-2]
         ast = a.steps
-        for idx in outer:
-            full = [*idx, 0]
-            arow = flat_row(ashape, [o + i * s for o, i, s in zip(oa[:-1], full, ast[:-1])])
-            crow = flat_row(cshape, [o + i for o, i in zip(oc[:-1], full)])
-            for r0 in range(0, seg, dim):
-                blocks.append((arow + r0 * ast[-2], crow + r0, min(dim, seg - r0)))
+        a_coef = [ast[d] * prod(ashape[d + 1:-1]) for d in range(len(lead))] + [dim * ast[-2]]
+        c_coef = [prod(cshape[d + 1:-1]) for d in range(len(lead))] + [dim]
+        a_row0, c_row0 = flat_row(ashape, oa[:-1]), flat_row(cshape, oc[:-1])
+        blocks = [[Seg(0, n)] for n in lead] + [chunks(seg, dim)]
+        first_rows = blocks[-1][0].tag
+        nest = NestEmitter(v)
+        # Column blocks j, reduction blocks k (the first one overwrites unless accumulating).
+        j_axis = chunks(N, dim)
+        k_axis = chunks(K, dim, lambda n: (n, True))
+        if not op.accumulate:
+            k_axis = [Seg(0, 1, (k_axis[0].tag[0], False)), *[Seg(s.start, s.count, s.tag)
+                                                             for s in without_first(k_axis)]]
+        a_blk, b_blk, c_blk = oa[-1] // dim, ob[-1] // dim, oc[-1] // dim
+
+        def step(jk, tags) -> None:
+            j, k = jk
+            nw, (kw, accumulate) = tags
+            b_local = gm.Local.spad(nest.affine(bbuf, [(j, RB), (k, dim)], b_blk * RB + b_row0), kw, nw)
+            a_base = nest.affine(abuf, [(k, RA)], a_blk * RA + a_row0)
+            c_base = nest.affine(cbuf, [(j, RC)], c_blk * RC + c_row0)
+            v.emit(gm.PreloadOp(bd=b_local, c=gm.Local.acc(c_base, first_rows, nw, accumulate=accumulate)))
+            v.emit(gm.ComputePreloadedOp(a=gm.Local.spad(a_base, first_rows, kw), bd=garbage))
+
+            def block(idx, btags) -> None:
+                rows = btags[-1]
+                c_local = gm.Local.acc(nest.affine(c_base, list(zip(idx, c_coef))), rows, nw, accumulate=accumulate)
+                a_local = gm.Local.spad(nest.affine(a_base, list(zip(idx, a_coef))), rows, kw)
+                v.emit(gm.PreloadOp(bd=gm.Local.garbage(kw, nw), c=c_local))
+                v.emit(gm.ComputeAccumulatedOp(a=a_local, bd=garbage))
+
+            for grid in all_but_first(blocks):
+                nest.grid(grid, block)
+
         garbage = gm.Local.garbage(dim, dim)
-        for j0 in range(0, N, dim):
-            nw = min(dim, N - j0)
-            for k0 in range(0, K, dim):
-                kw = min(dim, K - k0)
-                b_local = gm.Local.spad(v.add(bbuf, ((ob[-1] + j0) // dim) * RB + b_row0 + k0), kw, nw)
-                accumulate = op.accumulate or k0 > 0
-                for n, (arow, crow, rows) in enumerate(blocks):
-                    c_local = gm.Local.acc(v.add(cbuf, ((oc[-1] + j0) // dim) * RC + crow), rows, nw,
-                                           accumulate=accumulate)
-                    a_local = gm.Local.spad(v.add(abuf, ((oa[-1] + k0) // dim) * RA + arow), rows, kw)
-                    if n == 0:
-                        v.emit(gm.PreloadOp(bd=b_local, c=c_local))
-                        v.emit(gm.ComputePreloadedOp(a=a_local, bd=garbage))
-                    else:
-                        v.emit(gm.PreloadOp(bd=gm.Local.garbage(kw, nw), c=c_local))
-                        v.emit(gm.ComputeAccumulatedOp(a=a_local, bd=garbage))
+        nest.grid([j_axis, k_axis], step)

@@ -17,7 +17,10 @@ block-diagonal matmuls with weights expanded at compile time (``space.py``).
 
 Options: ``target`` (built-in name or TOML path), and, to force parts of the schedule
 (for tests and experiments), ``tiles`` (``"m=64,n=128,k=256"``: dim=tile pairs),
-``stationary`` (input | weight | output) and ``double-buffer`` (true | false).
+``stationary`` (input | weight | output), ``double-buffer`` (true | false) and ``form``
+(fine | loop; default: the cheaper under the cost model, loop for matmuls only).
+A matmul (or 1x1 convolution) in the ``loop`` form is one ``gemmini.loop_ws`` per step
+(:mod:`gemforge.passes._tiling_loops`) instead of tile ops.
 Not supported (one-line error naming the op): residual epilogues, fused max pooling,
 grouped (non-depthwise) convolution, unequal strides or dilations per axis, clip
 bounds other than ReLU's, activation on int32 results, batched right-hand matmul
@@ -32,7 +35,7 @@ import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import (
-    ArrayAttr, DenseIntOrFPElementsAttr, IntegerAttr, MemRefType, ModuleOp, StringAttr, TensorType, UnitAttr, i64,
+    ArrayAttr, DenseArrayBase, DenseIntOrFPElementsAttr, IntegerAttr, MemRefType, ModuleOp, StringAttr, TensorType, UnitAttr, i64,
 )
 from xdsl.ir import Block, Region, SSAValue
 from xdsl.passes import ModulePass
@@ -42,12 +45,14 @@ from gemforge.dialects.tile import DRAM, FenceOp
 from gemforge.errors import GemforgeError
 from gemforge.layers import ConvLayer, MatmulLayer
 from gemforge.passes._tiling_layers import ConvGeometry, ConvTiler, Epilogue, MatmulTiler, expand_depthwise
+from gemforge.passes._tiling_loops import LoopMatmulTiler, loop_form_fits
 from gemforge.passes._tiling_nest import Builder
 from gemforge.passes.schedule import schedule as run_scheduler
-from gemforge.passes.schedule.space import ScheduleError
+from gemforge.passes.schedule.space import Schedule, ScheduleError, strided_pointwise
 from gemforge.target import Target, load
 
 OUTPUTS_ATTR = "gemforge.outputs"
+LOOP_FORM = True  # consider the LOOP_WS form for matmuls when no form is forced
 
 
 class TilingError(GemforgeError):
@@ -178,8 +183,22 @@ class _FunctionTiler:
             raise TilingError(f"{op_label(op)}: activation {act} on an int32 result is not supported")
         return Epilogue(op.output_scale, act, None)
 
-    def schedule(self, op, layer, bias: bool, tiles: dict | None = None):
-        force = {"dataflow": "WS", "form": "fine", "double_buffer": True, **self.ctx.force}
+    def schedule(self, op, layer, bias: bool, tiles: dict | None = None, loop_mkn=None):
+        """The scheduler's choice, fine-grained WS; with ``loop_mkn`` (a matmul's (m, k, n))
+        also the LOOP_WS form when the user did not force a form, whichever the cost
+        model prices lower (and the loop unit can run)."""
+        user = self.ctx.force
+        if user.get("form") == "loop":
+            if loop_mkn is None:
+                raise TilingError(f"{op_label(op)}: the loop form is lowered for matmuls (and 1x1 convolutions) only")
+            force = {"dataflow": "WS", "double_buffer": True, **user}
+            force["tiles"] = {**force.get("tiles", {}), **(tiles or {})}
+            loop = self._loop_schedule(layer, bias, force, loop_mkn)
+            if loop is None:
+                raise TilingError(f"{op_label(op)}: no LOOP_WS schedule fits (halves of the scratchpad and "
+                                  f"accumulator, reduction innermost when split)")
+            return loop[0]
+        force = {"dataflow": "WS", "form": "fine", "double_buffer": True, **user}
         force["tiles"] = {**force.get("tiles", {}), **(tiles or {})}
         if isinstance(layer, ConvLayer) and not (layer.kernel_h == layer.kernel_w == 1 and layer.stride == 1
                                                   and layer.pad == 0 and layer.groups == 1):
@@ -187,10 +206,27 @@ class _FunctionTiler:
         if force.get("form") != "fine" or force.get("dataflow") != "WS":
             raise TilingError(f"{op_label(op)}: only the fine-grained weight-stationary form is lowered")
         try:
-            sched, _, _ = run_scheduler(layer, self.ctx.target, force=force, bias=bias)
+            sched, cost, _ = run_scheduler(layer, self.ctx.target, force=force, bias=bias)
         except ScheduleError as e:
             raise TilingError(f"{op_label(op)}: {e}") from None
-        return sched
+        if loop_mkn is None or "form" in user or not LOOP_FORM:
+            return sched
+        loop = self._loop_schedule(layer, bias, {**force, "form": "loop"}, loop_mkn)
+        # On a tie the fine form wins: a tie means both are bound by the DMA, where the
+        # simulator shows small LOOP_WS steps serialising on their latency.
+        return loop[0] if loop is not None and loop[1].cycles < cost.cycles else sched
+
+    def _loop_schedule(self, layer, bias: bool, force: dict, mkn):
+        """The best LOOP_WS schedule the loop unit can run (reduction innermost when split), or None."""
+        tries = [force] + ([] if "stationary" in force else [{**force, "stationary": "output"}])
+        for f in tries:
+            try:
+                sched, cost, _ = run_scheduler(layer, self.ctx.target, force=f, bias=bias)
+            except ScheduleError:
+                continue
+            if loop_form_fits(sched, mkn, self.ctx.target):
+                return sched, cost
+        return None
 
     def collapse(self, value: SSAValue, groups: list[list[int]]) -> SSAValue:
         typ = value.type
@@ -204,6 +240,39 @@ class _FunctionTiler:
         self.b.add(op)
         return op.result
 
+    def reshape(self, value: SSAValue, shape: list[int]) -> SSAValue:
+        """The same DRAM bytes as a row-major memref of ``shape`` (collapse, then expand)."""
+        flat = self.collapse(value, [list(range(len(value.type.get_shape())))])
+        typ = value.type
+        op = memref.ExpandShapeOp.build(
+            operands=[flat, []],
+            result_types=[MemRefType(typ.element_type, shape, memory_space=DRAM)],
+            properties={"reassociation": ArrayAttr([ArrayAttr([IntegerAttr(i, i64) for i in range(len(shape))])]),
+                        "static_output_shape": DenseArrayBase.from_list(i64, shape)},
+        )
+        self.b.add(op)
+        return op.result
+
+    def strided_pointwise(self, op, x, w, dest, bias, layer: ConvLayer, epi: Epilogue) -> None:
+        """A 1x1 convolution of stride s over an H x W image (both multiples of s) as a
+        stride-1 one over a view that holds only the pixels it reads: the input as
+        ``[N*H/s, s, W/s, s*C]`` (pixel (oh, ow) is element ``[n*H/s + oh, 0, ow, 0:C]``),
+        one output row per batch entry. The input tile then moves the pixels the tile
+        reads, not the full (s times wider and taller) window."""
+        s = layer.stride
+        n, h, wd, c, oc = layer.batch, layer.in_h, layer.in_w, layer.in_c, layer.out_c
+        oh, ow = h // s, wd // s
+        sched = self.schedule(op, layer, bias is not None)
+        t = dict(sched.tiles)
+        rows = t["oh"] if t["b"] == 1 or t["oh"] < oh else t["b"] * oh
+        tiles = {**t, "b": rows, "oh": 1}
+        virtual = Schedule(sched.kind, tuple((d, tiles[d]) for d, _ in sched.tiles), sched.order, sched.stationary,
+                           sched.dataflow, sched.double_buffer, sched.form)
+        xv = self.reshape(x, [n * oh, s, ow, s * c])
+        dv = self.reshape(dest, [n * oh, 1, ow, oc])
+        g = ConvGeometry(n * oh, 1, ow, c, oc, 1, 1, 1, ow, 1, 1, 0, 0)
+        ConvTiler(self.b, virtual, xv, w, dv, bias, g, epi, self.zeros, self.ctx.target.dim).run()
+
     # -- layers -----------------------------------------------------------------------
     def matmul(self, op: graph.MatmulOp, dest: SSAValue) -> None:
         a, w = self.operand(op.lhs), self.operand(op.rhs)
@@ -216,8 +285,8 @@ class _FunctionTiler:
             dest = self.collapse(dest, [lead, [len(ashape) - 1]])
         m, k, n = int(np.prod(ashape[:-1])), ashape[-1], wshape[-1]
         bias = self.operand(op.bias) if op.bias is not None else None
-        sched = self.schedule(op, MatmulLayer(m, k, n, name=op_label(op)), bias is not None)
-        MatmulTiler(self.b, sched, a, w, dest, bias, (m, k, n), self.epilogue(op)).run()
+        sched = self.schedule(op, MatmulLayer(m, k, n, name=op_label(op)), bias is not None, loop_mkn=(m, k, n))
+        self.emit_matmul(sched, a, w, dest, bias, (m, k, n), self.epilogue(op))
 
     def conv(self, op: graph.Conv2DOp, dest: SSAValue) -> None:
         if op.pool_kernel is not None:
@@ -245,11 +314,14 @@ class _FunctionTiler:
         if pointwise and any(op.padding) and layer.pad == 0:
             raise TilingError(f"{op_label(op)}: a 1x1 convolution with asymmetric padding is not supported")
         if pointwise and not any(op.padding):
-            sched = self.schedule(op, layer, bias is not None)
+            sched = self.schedule(op, layer, bias is not None, loop_mkn=(n * h * wd, c, oc))
             a = self.collapse(x, [[0, 1, 2], [3]])
             wm = self.collapse(w, [[0, 1, 2], [3]])
             out = self.collapse(dest, [[0, 1, 2], [3]])
-            MatmulTiler(self.b, sched, a, wm, out, bias, (n * h * wd, c, oc), epi).run()
+            self.emit_matmul(sched, a, wm, out, bias, (n * h * wd, c, oc), epi)
+            return
+        if strided_pointwise(layer):  # the scheduler prices it so (space.py)
+            self.strided_pointwise(op, x, w, dest, bias, layer, epi)
             return
         dim = self.ctx.target.dim
         if depthwise:
@@ -265,6 +337,12 @@ class _FunctionTiler:
                                "dw_weights")
         g = ConvGeometry(n, h, wd, c, oc, kh, kw, oh, ow, sh, dh, top, left)
         ConvTiler(self.b, sched, x, w, dest, bias, g, epi, self.zeros, dim).run()
+
+    def emit_matmul(self, sched, a, w, out, bias, mkn, epi: Epilogue) -> None:
+        if sched.form == "loop":
+            LoopMatmulTiler(self.b, sched, a, w, out, bias, mkn, epi, self.ctx.target).run()
+        else:
+            MatmulTiler(self.b, sched, a, w, out, bias, mkn, epi).run()
 
     def zeros(self, shape) -> SSAValue:
         return self.global_of(np.zeros(shape, np.int8), op_element_i8(), "zeros")
@@ -304,9 +382,14 @@ class ConvertGraphToTile(ModulePass):
     tiles: str = ""
     stationary: str = ""
     double_buffer: str = "true"
+    form: str = ""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         force: dict = {}
+        if self.form:
+            if self.form not in ("fine", "loop"):
+                raise TilingError(f"convert-graph-to-tile: form must be fine or loop, got '{self.form}'")
+            force["form"] = self.form
         if self.tiles:
             force["tiles"] = parse_tiles(self.tiles)
         if self.stationary:

@@ -34,6 +34,8 @@ from gemforge.passes._lowering_tile import LoweringError, Selector, Values
 from gemforge.target import Target, load
 
 ROLE_A, ROLE_B, ROLE_ACC = 0, 1, 2
+# Configs already in the IR (the LOOP_WS form emits its own): nothing may be fixed at the top.
+CONFIG_OPS = (gm.ConfigExOp, gm.ConfigLdOp, gm.ConfigStOp)
 
 
 def load_role(op: tile.LoadOp) -> int:
@@ -78,6 +80,7 @@ class _FunctionLowering:
     def plan(self) -> None:
         """Fix every config at the top when the function needs few enough of them."""
         need: dict[str, list[tuple]] = {"ex": [], "st": [], "ld": []}
+        configs_in_ir = any(isinstance(op, CONFIG_OPS) for op in self.fn.walk())
         for op in self.fn.walk():
             if isinstance(op, tile.LoadOp):
                 cfg = self.sel.load_config(op)
@@ -92,7 +95,7 @@ class _FunctionLowering:
         limits = {"ex": 1, "st": 1, "ld": 3}
         fixed: dict[tuple, int] = {}
         for kind, cfgs in need.items():
-            if len(cfgs) <= limits[kind]:
+            if len(cfgs) <= limits[kind] and not configs_in_ir:
                 fixed.update((c, i) for i, c in enumerate(cfgs))
         self.fixed = fixed
         entry = self.fn.body.block
@@ -131,6 +134,8 @@ class _FunctionLowering:
             elif isinstance(op, tile.FenceOp):
                 self.values.emit(gm.FenceOp())
             else:
+                if isinstance(op, CONFIG_OPS):
+                    self.state = {}  # the config this op sets is no longer what we track
                 continue
             block.insert_ops_before(self.values.pending, op)
             self.values.pending = []

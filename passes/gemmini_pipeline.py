@@ -4,7 +4,7 @@ Runs, in order: ``fuse-epilogues`` (when registered), ``convert-graph-to-tile``,
 ``double-buffer`` (when the schedule is double-buffered), ``allocate-scratchpad`` and
 ``convert-tile-to-gemmini``. The result is what :func:`gemforge.backends.gemmini.encode.encode`
 turns into a Program. Options: ``target`` and the schedule-forcing options of
-``convert-graph-to-tile`` (``tiles``, ``stationary``, ``double-buffer``).
+``convert-graph-to-tile`` (``tiles``, ``stationary``, ``double-buffer``, ``form``).
 
     gemforge-opt net.mlir -p 'gemforge-pipeline{target=gemmini-default}'
 """
@@ -21,7 +21,7 @@ from gemforge.passes import get_all_passes
 
 
 def pipeline_passes(target: str = "gemmini-default", tiles: str = "", stationary: str = "",
-                    double_buffer: str = "true") -> list[ModulePass]:
+                    double_buffer: str = "true", form: str = "") -> list[ModulePass]:
     """The passes of the pipeline, configured."""
     from gemforge.passes.allocate_scratchpad import AllocateScratchpad
     from gemforge.passes.convert_graph_to_tile import ConvertGraphToTile, _bool
@@ -32,7 +32,8 @@ def pipeline_passes(target: str = "gemmini-default", tiles: str = "", stationary
     registry = get_all_passes()
     if "fuse-epilogues" in registry:
         passes.append(registry["fuse-epilogues"]()())
-    passes.append(ConvertGraphToTile(target=target, tiles=tiles, stationary=stationary, double_buffer=double_buffer))
+    passes.append(ConvertGraphToTile(target=target, tiles=tiles, stationary=stationary, double_buffer=double_buffer,
+                                     form=form))
     if _bool(double_buffer, "double-buffer"):
         passes.append(DoubleBuffer())
     passes += [AllocateScratchpad(target=target), ConvertTileToGemmini(target=target)]
@@ -49,7 +50,8 @@ class GemforgePipeline(ModulePass):
     tiles: str = ""
     stationary: str = ""
     double_buffer: str = "true"
+    form: str = ""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        for p in pipeline_passes(self.target, self.tiles, self.stationary, self.double_buffer):
+        for p in pipeline_passes(self.target, self.tiles, self.stationary, self.double_buffer, self.form):
             p.apply(ctx, op)

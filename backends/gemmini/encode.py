@@ -4,7 +4,7 @@ The function (as ``convert-tile-to-gemmini`` leaves it) takes DRAM memrefs: the 
 arguments are the inputs, the last ``gemforge.outputs`` are the outputs. The DRAM image
 gets one tensor per argument (named after the argument), one ``constant`` tensor per
 ``memref.global`` read with ``memref.get_global`` (its data), and one ``scratch``
-tensor per DRAM ``memref.alloc``; ``memref.collapse_shape`` aliases its source.
+tensor per DRAM ``memref.alloc``; ``memref.collapse_shape`` / ``expand_shape`` alias their source.
 
 Instructions: every gemmini op becomes its RoCC words (``encode_insn``). ``scf.for``
 with constant bounds becomes a Program software loop whose variable enters operands as
@@ -24,7 +24,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Operation, SSAValue
 
 from gemforge.backends.gemmini.affine import Affine, Operand
-from gemforge.backends.gemmini.encode_insn import ENCODERS, encode_op
+from gemforge.backends.gemmini.encode_insn import ENCODERS, prepare
 from gemforge.backends.gemmini.encode_values import EncodeError, Undecidable, evaluate
 from gemforge.backends.gemmini.program import Program
 from gemforge.dialects.graph_constant import NUMPY_DTYPES
@@ -46,6 +46,7 @@ class _Encoder:
         self.ranges: dict[int, int] = {}
         self.globals: dict[str, int] = {}
         self.scratch = 0
+        self.prepared: dict[Operation, object] = {}
 
     def get(self, value: SSAValue):
         try:
@@ -89,7 +90,10 @@ class _Encoder:
 
     def op(self, op: Operation) -> None:
         if type(op) in ENCODERS:
-            self.p.emit(*encode_op(op, self.get))
+            enc = self.prepared.get(op)
+            if enc is None:
+                enc = self.prepared[op] = prepare(op)
+            self.p.emit(*enc(self.get))
         elif isinstance(op, scf.ForOp):
             self.loop(op)
         elif isinstance(op, scf.IfOp):
@@ -110,7 +114,7 @@ class _Encoder:
             self.scratch += 1
             t = self.p.add_tensor(f"scratch{self.scratch}", typ.get_shape(), _dtype(typ), "scratch")
             self.env[op.memref] = t.addr
-        elif isinstance(op, memref.CollapseShapeOp):
+        elif isinstance(op, memref.CollapseShapeOp | memref.ExpandShapeOp):
             self.env[op.result] = self.get(op.src)
         elif op.dialect_name() == "arith":
             self.env[op.results[0]] = evaluate(op, self.get, self.ranges)

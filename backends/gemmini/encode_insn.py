@@ -1,4 +1,10 @@
-"""One gemmini-dialect op -> its RoCC instruction(s), through the exact encoders of ``isa.py``."""
+"""One gemmini-dialect op -> its RoCC instruction(s), through the exact encoders of ``isa.py``.
+
+Reading an op's fields back from its IRDL properties is slow (tens of microseconds per
+field), and the encoder visits an op once per iteration of every unrolled loop around
+it, so :func:`prepare` reads the fields once and returns a closure that only evaluates
+the op's SSA operands (the loop-dependent part).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from gemforge.dialects import gemmini as gm
 from gemforge.dialects.gemmini_fields import ACTIVATION_BITS, DATAFLOW_BITS
 
 Get = Callable[[SSAValue], Operand]
+Prepared = Callable[[Get], list]
 
 
 def local(slot: gm.Local, get: Get) -> Operand:
@@ -26,24 +33,39 @@ def local(slot: gm.Local, get: Get) -> Operand:
 
 
 def _mvin(op, get: Get) -> list[isa.Insn]:
-    d = op.dst
-    return [isa.mvin(get(op.dram_addr), local(d, get), d.rows, d.cols, which=op.STATE_ID)]
+    return _prep_mvin(op)(get)
+
+
+def _prep_mvin(op) -> Prepared:
+    d, which, addr = op.dst, op.STATE_ID, op.dram_addr
+    return lambda get: [isa.mvin(get(addr), local(d, get), d.rows, d.cols, which=which)]
 
 
 def _mvout(op: gm.MvoutOp, get: Get) -> list[isa.Insn]:
-    s = op.src
-    return [isa.mvout(get(op.dram_addr), local(s, get), s.rows, s.cols)]
+    return _prep_mvout(op)(get)
+
+
+def _prep_mvout(op: gm.MvoutOp) -> Prepared:
+    s, addr = op.src, op.dram_addr
+    return lambda get: [isa.mvout(get(addr), local(s, get), s.rows, s.cols)]
 
 
 def _preload(op: gm.PreloadOp, get: Get) -> list[isa.Insn]:
+    return _prep_preload(op)(get)
+
+
+def _prep_preload(op: gm.PreloadOp) -> Prepared:
     bd, c = op.bd, op.c
-    return [isa.preload(local(bd, get), local(c, get), bd.rows, bd.cols, c.rows, c.cols)]
+    return lambda get: [isa.preload(local(bd, get), local(c, get), bd.rows, bd.cols, c.rows, c.cols)]
 
 
 def _compute(op, get: Get) -> list[isa.Insn]:
-    a, bd = op.a, op.bd
-    return [isa.compute(local(a, get), local(bd, get), a.rows, a.cols, bd.rows, bd.cols,
-                        preloaded=isinstance(op, gm.ComputePreloadedOp))]
+    return _prep_compute(op)(get)
+
+
+def _prep_compute(op) -> Prepared:
+    a, bd, pre = op.a, op.bd, isinstance(op, gm.ComputePreloadedOp)
+    return lambda get: [isa.compute(local(a, get), local(bd, get), a.rows, a.cols, bd.rows, bd.cols, preloaded=pre)]
 
 
 def _config_ex(op: gm.ConfigExOp, get: Get) -> list[isa.Insn]:
@@ -87,3 +109,20 @@ ENCODERS: dict[type, Callable] = {
 def encode_op(op, get: Get) -> list[isa.Insn]:
     """The instructions of one gemmini op (operands read through ``get``)."""
     return ENCODERS[type(op)](op, get)
+
+
+_PREPARE: dict[type, Callable] = {
+    gm.MvinOp: _prep_mvin, gm.Mvin2Op: _prep_mvin, gm.Mvin3Op: _prep_mvin, gm.MvoutOp: _prep_mvout,
+    gm.PreloadOp: _prep_preload, gm.ComputePreloadedOp: _prep_compute, gm.ComputeAccumulatedOp: _prep_compute,
+}
+
+
+def prepare(op) -> Prepared:
+    """``get -> instructions`` for ``op`` with its static fields read once (see the module docstring)."""
+    prep = _PREPARE.get(type(op))
+    if prep is not None:
+        return prep(op)
+    insns: list | None = None if op.operands else ENCODERS[type(op)](op, lambda v: 0)
+    if insns is not None:  # no operands: the instructions never change
+        return lambda get: insns
+    return lambda get: ENCODERS[type(op)](op, get)

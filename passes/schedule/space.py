@@ -11,7 +11,10 @@ Problem views (``problem_of``)
   padding 0 and one group is scheduled in this view on its NHWC flattening
   (``m = batch*out_h*out_w``, ``k = in_c``, ``n = out_c``).
 * ``conv``: loop dims ``b, oh, ow`` (output pixels), ``oc`` (output channels),
-  ``ic, kh, kw`` (reduction: input channels, kernel rows, kernel columns). A grouped
+  ``ic, kh, kw`` (reduction: input channels, kernel rows, kernel columns). A 1x1
+  convolution of stride s > 1 without padding over an image whose sides are multiples
+  of s (``strided_pointwise``) has stride 1 on the subsampled ``out_h x out_w`` image:
+  its input tile is exactly the pixels it reads (a strided view of the input). A grouped
   (not depthwise) convolution gets an extra outermost dim ``g`` (one group per tile,
   tile 1); ``oc``/``ic`` are then the per-group channel counts.
 * ``depthwise``: loop dims ``b, oh, ow``, ``c`` (channel: input and output at once),
@@ -87,7 +90,8 @@ scratchpad and C HALF the accumulator; the loads of step s+1 and the stores of s
 s-1 overlap the computes of step s.
 ``form='fine'``: the host issues every mvin/preload/compute/mvout itself.
 ``form='loop'``: one LOOP_WS (matmul) or LOOP_CONV_WS (conv, depthwise with
-``c_t <= DIM``) per step, WS only; the hardware runs two loops at once in
+``c_t <= DIM``) per step, WS only; a LOOP_WS buffer holds whole DIM blocks (A
+``ceil(m_t/DIM)*DIM * ceil(k_t/DIM)`` rows, likewise B and C); the hardware runs two loops at once in
 alternating halves, so a loop schedule is always ``double_buffer=True``.
 ``dataflow``: ``'WS'`` (weights preloaded, A rows stream) or ``'OS'`` (fine form only).
 """
@@ -158,6 +162,8 @@ def problem_of(layer: Layer) -> Problem:
     if L.kernel_h == L.kernel_w == 1 and L.stride == 1 and L.pad == 0 and L.groups == 1:
         return _matmul(L.batch * L.out_h * L.out_w, L.in_c, L.out_c, L.name)
     geo = dict(stride=L.stride, dilation=L.dilation, pad=L.pad, in_h=L.in_h, in_w=L.in_w, name=L.name)
+    if strided_pointwise(L):  # the lowering reads only the pixels a tile needs: stride 1 on the subsampled image
+        geo.update(stride=1, dilation=1, in_h=L.out_h, in_w=L.out_w)
     pix = (LoopDim("b", L.batch, "pix", False), LoopDim("oh", L.out_h, "pix", False), LoopDim("ow", L.out_w, "pix", True))
     red_k = (LoopDim("kh", L.kernel_h, "red", False), LoopDim("kw", L.kernel_w, "red", False))
     if L.depthwise:
@@ -165,6 +171,13 @@ def problem_of(layer: Layer) -> Problem:
     groups = (LoopDim("g", L.groups, "all", False),) if L.groups > 1 else ()
     dims = groups + pix + (LoopDim("oc", L.out_c // L.groups, "col", True), LoopDim("ic", L.in_c // L.groups, "red", True)) + red_k
     return Problem("conv", dims, **geo)
+
+
+def strided_pointwise(L: ConvLayer) -> bool:
+    """A 1x1, stride s > 1, unpadded, ungrouped convolution over an image whose sides are
+    multiples of s: lowered as a stride-1 one over a view holding every s-th pixel."""
+    return (L.kernel_h == L.kernel_w == 1 and L.stride > 1 and L.pad == 0 and L.groups == 1
+            and L.in_h % L.stride == 0 and L.in_w % L.stride == 0)
 
 
 def _matmul(m: int, k: int, n: int, name: str) -> Problem:
@@ -302,6 +315,9 @@ def fits(problem: Problem, schedule: Schedule, target: Target) -> bool:
     ok = spad <= cap_s and acc <= cap_a
     if schedule.form == "loop":
         ok = ok and schedule.double_buffer and schedule.dataflow == "WS"
+        if problem.kind == "matmul":  # LOOP_WS pads every tile to whole DIM blocks
+            bi, bj, bk = (ceil(tiles[d] / target.dim) for d in "mnk")
+            ok = ok and (bi * bk + bk * bj) * target.dim <= cap_s and bi * bj * target.dim <= cap_a
         if problem.kind == "depthwise":
             ok = ok and tiles["c"] <= target.dim
     return ok

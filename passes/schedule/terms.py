@@ -76,6 +76,7 @@ def _single_features(size: int, tile: int, target: Target, dma: DmaRates, depthw
         "one": 1.0, "n": float(n), "sum": float(D), "first": float(t),
         "blk": _over_tiles(D, t, lambda v: ceil(v / dim)),
         "first_blk": float(ceil(t / dim)),
+        "first_pad": float(ceil(t / dim) * dim),
         "rows_ws": _over_tiles(D, t, ws_rows),
         "blkdim": _over_tiles(D, t, lambda v: ceil(v / dim) * dim),
         "rc_in": _over_tiles(D, t, lambda v: dma.row(v, e_in, sb)),
@@ -273,6 +274,12 @@ def term_specs(problem: Problem) -> dict[str, dict]:
         specs.update({"B_cost": {**b_rows, col: "rc_in"}, "B_elems": {**b_rows, col: "sum"},
                       "B_mvin": {**b_rowblk, col: "ch_in"}, "P_B": {**b_first, col: "first_rc_in"},
                       "fp_A": fp_a, "fp_B": {**b_first, col: "first_blk"}})
+    # The loop form's buffers: LOOP_WS pads every tile to whole DIM blocks (matmuls only).
+    if kind == "matmul":
+        specs.update({"fpl_A": {"m": "first_pad", "k": "first_blk"}, "fpl_B": {"k": "first_pad", "n": "first_blk"},
+                      "fpl_acc": {"m": "first_pad", "n": "first_blk"}})
+    else:
+        specs.update({"fpl_A": dict(specs["fp_A"]), "fpl_B": dict(specs["fp_B"]), "fpl_acc": dict(specs["fp_acc"])})
     # Reloaded versions: A is reloaded once per col tile, B once per pix tile, unless stationary.
     for name, extra in (("A", "R_col"), ("B", "R_pix")):
         for q in ("cost", "elems", "mvin"):
@@ -280,7 +287,8 @@ def term_specs(problem: Problem) -> dict[str, dict]:
             assert not set(base) & set(rel)
             specs[f"{name}_{q}_R"] = {**base, **rel}
     if "g" in dims:  # one group per tile: sums run over G groups, first tiles hold one
-        first_terms = {"P_A", "P_B", "P_Z", "P_Q", "E_C", "fp_A", "fp_B", "fp_acc", "dwblk"}
+        first_terms = {"P_A", "P_B", "P_Z", "P_Q", "E_C", "fp_A", "fp_B", "fp_acc", "fpl_A", "fpl_B", "fpl_acc",
+                       "dwblk"}
         for name, spec in specs.items():
             if name in ("steps", "nC"):
                 spec["g"] = "n"

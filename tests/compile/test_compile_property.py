@@ -85,3 +85,33 @@ def test_random_convs_match_numpy(hw, c, oc, kernel, stride, pad, dilation, batc
     else:
         dims = {"m": batch * h * w, "n": oc, "k": c}
     _check(layer, data, **_epilogue(data), **_forced(data, dims))
+
+
+@settings(max_examples=20, deadline=None)
+@given(m=st.integers(1, 70), k=st.integers(1, 80), n=st.integers(1, 70), pointwise=st.booleans(), data=st.data())
+def test_loop_ws_form_matches_numpy(m, k, n, pointwise, data):
+    """The LOOP_WS form (forced), with random tiles and loop orders: remainder tiles (pads),
+    a reduction split across steps, stationary operands reused through the spad ids."""
+    if pointwise:  # a 1x1 convolution is a matmul over the flattened pixels
+        h = data.draw(st.integers(1, 6), label="h")
+        layer = ConvLayer(1, h, max(1, m // h), k, n, 1, 1, 1, 0)
+        dims = {"m": layer.out_h * layer.out_w, "n": n, "k": k}
+    else:
+        layer = MatmulLayer(m, k, n)
+        dims = {"m": m, "n": n, "k": k}
+    forced = _forced(data, dims)
+    if forced.get("stationary", "output") != "output" and "k=" in forced.get("tiles", ""):
+        tk = int(forced["tiles"].split("k=")[1].split(",")[0])
+        if tk < k:  # a split reduction runs innermost in the loop form
+            forced["stationary"] = "output"
+    _check(layer, data, form="loop", **_epilogue(data), **forced)
+
+
+@settings(max_examples=15, deadline=None)
+@given(oh=st.integers(1, 5), ow=st.integers(1, 5), stride=st.integers(2, 3), c=st.integers(1, 40),
+       oc=st.integers(1, 40), batch=st.integers(1, 2), data=st.data())
+def test_strided_pointwise_matches_numpy(oh, ow, stride, c, oc, batch, data):
+    """1x1 convolutions of stride > 1 read a strided view of the input (only their pixels)."""
+    layer = ConvLayer(batch, oh * stride, ow * stride, c, oc, 1, 1, stride, 0)
+    dims = {"b": batch, "oh": oh, "ow": ow, "oc": oc, "ic": c}
+    _check(layer, data, **_epilogue(data), **_forced(data, dims))

@@ -1,4 +1,4 @@
-// RUN: %opt %s --split-input-file -p 'convert-graph-to-tile{tiles="m=16,n=16,k=16" stationary=output}' | filecheck %s
+// RUN: %opt %s --split-input-file -p 'convert-graph-to-tile{tiles="m=16,n=16,k=16" stationary=output form=fine}' | filecheck %s
 
 // A 40x24 x 24x20 matmul in 16x16x16 tiles: the m loop runs the two full row tiles and
 // the 8-row remainder is emitted after it; n and k (two tiles each, the second a

@@ -4,6 +4,8 @@
 // Configs are hoisted (one of each state), the ping/pong buffer select becomes a select
 // of first rows, each load becomes mvins, the matmul preload + compute pairs per DIM
 // block (the 20-row A view: a 16-row block then a 4-row one), the store mvouts.
+// Regular runs of instructions stay loops: the two 16-row chunks of B are one scf.for
+// whose addresses are affine in its index.
 
 func.func @mm(%A: memref<40x32xi8, #tile.space<dram>>, %B: memref<32x16xi8, #tile.space<dram>>, %C: memref<40x16xi8, #tile.space<dram>>) {
   %c0 = arith.constant 0 : index
@@ -31,13 +33,17 @@ func.func @mm(%A: memref<40x32xi8, #tile.space<dram>>, %B: memref<32x16xi8, #til
 
 // CHECK-LABEL: func.func @mm
 // CHECK:       %[[B16:.*]] = arith.constant 4112 : index
+// CHECK:       %[[C16:.*]] = arith.constant 16 : index
 // CHECK:       %[[B0:.*]] = arith.constant 4096 : index
 // CHECK:       gemmini.config_ex dataflow ws
 // CHECK-NEXT:  gemmini.config_st stride 16 activation relu scale 2.500000e-01
 // CHECK-NEXT:  gemmini.config_ld stride 16 block_stride 32
 // CHECK-NEXT:  gemmini.config_ld stride 32 block_stride 20 id 1
-// CHECK:       gemmini.mvin %{{.*}} -> spad[%[[B0]]] rows 16 cols 16 : index
-// CHECK:       gemmini.mvin %{{.*}} -> spad[%[[B16]]] rows 16 cols 16 : index
+// CHECK:       scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK:         %[[OFF:.*]] = arith.muli %[[J]], %[[C16]] : index
+// CHECK-NEXT:    %[[ROWB:.*]] = arith.addi %[[B0]], %[[OFF]] : index
+// CHECK-NEXT:    gemmini.mvin %{{.*}} -> spad[%[[ROWB]]] rows 16 cols 16 : index
+// CHECK-NEXT:  }
 // CHECK-NEXT:  scf.for %i = %c0 to %c40 step %c20 {
 // CHECK:         %[[ROW:.*]] = arith.select %odd, %{{.*}}, %{{.*}} : index
 // CHECK:         gemmini.mvin2 %{{.*}} -> spad[%[[ROW]]] rows 16 cols 32 : index

@@ -1,4 +1,4 @@
-// RUN: %opt %s -p 'gemforge-pipeline{tiles="m=32,n=16,k=32"}' | filecheck %s
+// RUN: %opt %s -p 'gemforge-pipeline{tiles="m=32,n=16,k=32" form=fine}' | filecheck %s
 
 // The whole path on a 64x32 x 32x16 matmul with bias and ReLU: fuse-epilogues,
 // tiling (two 32-row tiles in a loop), double buffering (the A tile alternates between
