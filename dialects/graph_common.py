@@ -160,6 +160,26 @@ def check_scale(op_name: str, name: str, value: float | None) -> None:
         raise fail(op_name, f"{name} must be a finite positive number, got {value}")
 
 
+def check_scale_set(
+    op_name: str,
+    values: dict,
+    names: Sequence[str],
+    element_type: Attribute,
+    unscaled_type: Attribute,
+    missing: str,
+    unexpected: str,
+) -> None:
+    """An op with an int8 form (every scale in ``names`` given) and an ``unscaled_type``
+    form (none given): ``missing`` / ``unexpected`` (+ the given names) say which broke."""
+    given = [s for s in names if values[s] is not None]
+    if element_type == i8 and len(given) != len(names):
+        raise fail(op_name, missing)
+    if element_type == unscaled_type and given:
+        raise fail(op_name, f"{unexpected}, got {', '.join(given)}")
+    for s in given:
+        check_scale(op_name, s, values[s])
+
+
 def normalize_axis(op_name: str, axis: int, rank: int) -> int:
     """Map a possibly negative axis (numpy style) into [0, rank); builders only."""
     if not -rank <= axis < rank:

@@ -16,13 +16,14 @@ from gemforge.dialects.graph_common import (
     IntsProp,
     ScaleProp,
     check_scale,
+    check_scale_set,
     expect_element,
     fail,
     int_range,
     normalize_axis,
     tensor_of,
 )
-from gemforge.dialects.graph_epilogue import ACTIVATION_FIELDS, activation_props, verify_activation
+from gemforge.dialects.graph_epilogue import ACTIVATION_FIELDS, ActivationOp, activation_props, verify_activation
 from gemforge.dialects.graph_syntax import Field, GraphOp, field_property, to_attr
 
 
@@ -40,7 +41,7 @@ class _UnaryOp(GraphOp):
 
 
 @irdl_op_definition
-class AddOp(GraphOp):
+class AddOp(ActivationOp):
     """Element-wise sum of two tensors of the same shape.
 
     int8 form (``lhs``, ``rhs`` i8; ``lhs_scale``, ``rhs_scale``, ``output_scale`` the
@@ -73,12 +74,6 @@ class AddOp(GraphOp):
     lhs_scale = field_property("lhs_scale", "Real scale of lhs (int8 form), else None.")
     rhs_scale = field_property("rhs_scale", "Real scale of rhs (int8 form), else None.")
     output_scale = field_property("output_scale", "Real scale of the result (int8 form), else None.")
-    clip = field_property("clip", "(lo, hi) for activation 'clip', else None.")
-
-    @property
-    def activation(self) -> str:
-        """'none', 'relu' or 'clip' (then ``clip`` holds the bounds)."""
-        return "clip" if self.field("clip") is not None else self.field("activation") or "none"
 
     def __init__(
         self,
@@ -107,13 +102,8 @@ class AddOp(GraphOp):
         expect_element(n, "lhs", a, [i8, i32])
         if a != b:
             raise fail(n, f"operands must have the same type, got {a} and {b}")
-        given = [s for s in cls.SCALES if v[s] is not None]
-        if a.element_type == i8 and len(given) != 3:
-            raise fail(n, "int8 operands need lhs_scale, rhs_scale and output_scale")
-        if a.element_type == i32 and given:
-            raise fail(n, f"int32 operands take no scales, got {', '.join(given)}")
-        for s in given:
-            check_scale(n, s, v[s])
+        missing = "int8 operands need lhs_scale, rhs_scale and output_scale"
+        check_scale_set(n, v, cls.SCALES, a.element_type, i32, missing, "int32 operands take no scales")
         verify_activation(n, v["activation"], v["clip"], a.element_type)
         return a
 
@@ -250,11 +240,6 @@ class SoftmaxOp(_UnaryOp):
         v = cls.values_of(props)
         if not 0 <= v["axis"] < x.get_num_dims():
             raise fail(n, f"axis {v['axis']} is out of range for rank {x.get_num_dims()}")
-        scales = [s for s in ("input_scale", "output_scale") if v[s] is not None]
-        if x.element_type == i8 and len(scales) != 2:
-            raise fail(n, "int8 input needs input_scale and output_scale")
-        if x.element_type == f32 and scales:
-            raise fail(n, f"f32 input takes no scales, got {', '.join(scales)}")
-        for s in scales:
-            check_scale(n, s, v[s])
+        scales, missing = ("input_scale", "output_scale"), "int8 input needs input_scale and output_scale"
+        check_scale_set(n, v, scales, x.element_type, f32, missing, "f32 input takes no scales")
         return x

@@ -36,9 +36,20 @@ from gemforge.dialects.graph_common import (
     int_range,
     tensor_of,
 )
-from gemforge.dialects.graph_syntax import Field, to_attr
+from gemforge.dialects.graph_syntax import Field, GraphOp, field_property, to_attr
 
 ACTIVATION_FIELDS = (Field("activation", "word"), Field("clip", "ints"))
+
+
+class ActivationOp(GraphOp):
+    """Read-back of the ``activation`` / ``clip`` fields (ops with ``ACTIVATION_FIELDS``)."""
+
+    clip = field_property("clip", "(lo, hi) for activation 'clip', else None.")
+
+    @property
+    def activation(self) -> str:
+        """'none', 'relu' or 'clip' (then ``clip`` holds the bounds)."""
+        return "clip" if self.field("clip") is not None else self.field("activation") or "none"
 EPILOGUE_FIELDS = (
     Field("output_scale", "scale"),
     Field("residual_scale", "scale"),

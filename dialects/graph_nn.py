@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from xdsl.dialects.builtin import StringAttr, TensorType, i8, i32
-from xdsl.ir import SSAValue
+from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import (
     AttrSizedOperandSegments,
     irdl_op_definition,
@@ -34,8 +34,8 @@ from gemforge.dialects.graph_common import (
     tensor_of,
     window_out,
 )
-from gemforge.dialects.graph_epilogue import EPILOGUE_FIELDS, epilogue_props, verify_epilogue
-from gemforge.dialects.graph_syntax import Field, GraphOp, field_property, to_attr
+from gemforge.dialects.graph_epilogue import EPILOGUE_FIELDS, ActivationOp, epilogue_props, verify_epilogue
+from gemforge.dialects.graph_syntax import Field, field_property, to_attr
 
 POOL_FIELDS = (Field("pool_kernel", "ints"), Field("pool_stride", "ints"), Field("pool_padding", "ints"))
 
@@ -54,17 +54,24 @@ def _bias_check(op_name: str, bias: SSAValue | None, channels: int) -> None:
             raise fail(op_name, f"bias must be {expected}, got {btype}")
 
 
-class _EpilogueOp(GraphOp):
+class _EpilogueOp(ActivationOp):
     """Read-back properties shared by the ops with the fused epilogue."""
 
     output_scale = field_property("output_scale", "f32 requantization scale, or None (int32 result).")
     residual_scale = field_property("residual_scale", "Scale of the residual into accumulator units, or None.")
-    clip = field_property("clip", "(lo, hi) for activation 'clip', else None.")
 
-    @property
-    def activation(self) -> str:
-        """'none', 'relu' or 'clip' (then ``clip`` holds the bounds)."""
-        return "clip" if self.field("clip") is not None else self.field("activation") or "none"
+    @classmethod
+    def epilogue_element_type(cls, acc_shape: Sequence[int], operands: dict[str, Any], values: dict) -> Attribute:
+        """Check the epilogue of ``acc_shape`` accumulators; the result's element type."""
+        return verify_epilogue(
+            cls.name,
+            acc_shape,
+            operands["residual"],
+            values["output_scale"],
+            values["residual_scale"],
+            values["activation"],
+            values["clip"],
+        )
 
 
 @irdl_op_definition
@@ -210,9 +217,7 @@ class Conv2DOp(_EpilogueOp):
         if oh < 1 or ow < 1:
             raise fail(n, f"dilated kernel {kh}x{kw} does not fit the padded {h}x{wd} input")
         acc_shape = (batch, oh, ow, co)
-        element_type = verify_epilogue(
-            n, acc_shape, operands["residual"], v["output_scale"], v["residual_scale"], v["activation"], v["clip"]
-        )
+        element_type = cls.epilogue_element_type(acc_shape, operands, v)
         pool = (v["pool_kernel"], v["pool_stride"], v["pool_padding"])
         if any(p is not None for p in pool):
             oh, ow = pooled_hw(n, "pool_", (oh, ow), *pool)
@@ -285,7 +290,5 @@ class MatmulOp(_EpilogueOp):
             raise fail(n, f"contraction mismatch: lhs has K = {ashape[-1]}, rhs has K = {bshape[-2]}")
         _bias_check(n, operands["bias"], bshape[-1])
         acc_shape = (*ashape[:-1], bshape[-1])
-        element_type = verify_epilogue(
-            n, acc_shape, operands["residual"], v["output_scale"], v["residual_scale"], v["activation"], v["clip"]
-        )
+        element_type = cls.epilogue_element_type(acc_shape, operands, v)
         return TensorType(element_type, acc_shape)

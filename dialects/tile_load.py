@@ -26,13 +26,14 @@ from xdsl.irdl import (
     prop_def,
     var_operand_def,
 )
-from xdsl.parser import Parser
+from xdsl.parser import Parser, UnresolvedOperand
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
 from gemforge.dialects.tile_attrs import MemorySpace, check_buffer_type, memory_space, type_text
 from gemforge.dialects.tile_view import (
     Mixed,
+    ParsedView,
     View,
     check_mixed,
     check_view,
@@ -72,8 +73,88 @@ def int_width(typ: MemRefType) -> int:
     return typ.element_type.width.data
 
 
+class TransferOp(IRDLOperation):
+    """What ``tile.load`` and ``tile.store`` share: both copy the window
+    ``source[offsets] [sizes]`` to ``dest[dest_offsets]`` with an optional ``scale``.
+
+    Subclasses declare the IRDL fields themselves (``source``, ``offsets``, ``sizes``,
+    ``dest``, ``dest_offsets``, their ``static_*`` properties and ``scale_attr``), since
+    xDSL orders operands by declaration. Syntax: ``<source view> into %dest[offsets]
+    <op options> {attrs} : <source type> -> <dest type>``.
+    """
+
+    # Read-back ---------------------------------------------------------------------------
+
+    @property
+    def mixed_offsets(self) -> tuple[Mixed, ...]:
+        return join_mixed(self.static_offsets, self.offsets)
+
+    @property
+    def mixed_sizes(self) -> tuple[Mixed, ...]:
+        return join_mixed(self.static_sizes, self.sizes)
+
+    @property
+    def mixed_dest_offsets(self) -> tuple[Mixed, ...]:
+        return join_mixed(self.static_dest_offsets, self.dest_offsets)
+
+    @property
+    def scale(self) -> float | None:
+        return None if self.scale_attr is None else self.scale_attr.value.data
+
+    def _verify_mixed_lists(self) -> None:
+        """Each static list agrees with its dynamic ``index`` operands."""
+        check_mixed(self.name, "offsets", self.static_offsets, self.offsets)
+        check_mixed(self.name, "sizes", self.static_sizes, self.sizes)
+        check_mixed(self.name, "dest offsets", self.static_dest_offsets, self.dest_offsets)
+
+    # Custom syntax -------------------------------------------------------------------------
+
+    @staticmethod
+    def _parse_head(parser: Parser) -> tuple[ParsedView, UnresolvedOperand, list[Mixed]]:
+        """``%src[offsets] [sizes] into %dest[dest_offsets]`` (operands unresolved)."""
+        src = parse_view(parser)
+        parser.parse_keyword("into")
+        dest = parser.parse_unresolved_operand()
+        return src, dest, parse_mixed_list(parser)
+
+    @staticmethod
+    def _parse_tail(
+        parser: Parser, head: tuple[ParsedView, UnresolvedOperand, list[Mixed]]
+    ) -> tuple[tuple[SSAValue, list[Mixed], list[Mixed], SSAValue, list[Mixed]], dict[str, Attribute]]:
+        """``{attrs} : <source type> -> <dest type>``; returns the constructor's positional
+        arguments (source, offsets, sizes, dest, dest_offsets) and the attributes."""
+        src, dest, dest_offsets = head
+        attributes = parser.parse_optional_attr_dict()
+        parser.parse_punctuation(":")
+        src_type = parser.parse_type()
+        parser.parse_punctuation("->")
+        dest_type = parser.parse_type()
+        args = (
+            parser.resolve_operand(src.buffer, src_type),
+            src.offsets,
+            src.sizes,
+            parser.resolve_operand(dest, dest_type),
+            dest_offsets,
+        )
+        return args, attributes
+
+    def _print_head(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        print_view(printer, View(self.source, self.mixed_offsets, self.mixed_sizes))
+        printer.print_string(" into ")
+        printer.print_ssa_value(self.dest)
+        print_mixed_list(printer, self.mixed_dest_offsets)
+
+    def _print_tail(self, printer: Printer) -> None:
+        printer.print_op_attributes(self.attributes)
+        printer.print_string(" : ")
+        printer.print_attribute(self.source.type)
+        printer.print_string(" -> ")
+        printer.print_attribute(self.dest.type)
+
+
 @irdl_op_definition
-class LoadOp(IRDLOperation):
+class LoadOp(TransferOp):
     """Copy a window of a DRAM tensor into a spad/acc buffer (Gemmini ``mvin``).
 
     ``sizes`` (one per destination dimension, static or ``index`` values, so a remainder
@@ -154,22 +235,6 @@ class LoadOp(IRDLOperation):
     # Read-back ---------------------------------------------------------------------------
 
     @property
-    def mixed_offsets(self) -> tuple[Mixed, ...]:
-        return join_mixed(self.static_offsets, self.offsets)
-
-    @property
-    def mixed_sizes(self) -> tuple[Mixed, ...]:
-        return join_mixed(self.static_sizes, self.sizes)
-
-    @property
-    def mixed_dest_offsets(self) -> tuple[Mixed, ...]:
-        return join_mixed(self.static_dest_offsets, self.dest_offsets)
-
-    @property
-    def scale(self) -> float | None:
-        return None if self.scale_attr is None else self.scale_attr.value.data
-
-    @property
     def zero_pad(self) -> bool:
         return self.zero_pad_attr is not None
 
@@ -199,9 +264,7 @@ class LoadOp(IRDLOperation):
 
     def verify_(self) -> None:
         op = self.name
-        check_mixed(op, "offsets", self.static_offsets, self.offsets)
-        check_mixed(op, "sizes", self.static_sizes, self.sizes)
-        check_mixed(op, "dest offsets", self.static_dest_offsets, self.dest_offsets)
+        self._verify_mixed_lists()
         src = check_buffer_type(op, "source", self.source.type, (MemorySpace.DRAM,))
         dst = check_buffer_type(op, "destination", self.dest.type, (MemorySpace.SPAD, MemorySpace.ACC))
         nsizes, drank, srank = len(self.mixed_sizes), dst.get_num_dims(), src.get_num_dims()
@@ -230,43 +293,18 @@ class LoadOp(IRDLOperation):
 
     @classmethod
     def parse(cls, parser: Parser) -> LoadOp:
-        src = parse_view(parser)
-        parser.parse_keyword("into")
-        dest = parser.parse_unresolved_operand()
-        dest_offsets = parse_mixed_list(parser)
+        head = cls._parse_head(parser)
         scale = parse_scale(parser)
         zero_pad = parser.parse_optional_keyword("zero_pad") is not None
         transpose = parser.parse_optional_keyword("transpose") is not None
-        attributes = parser.parse_optional_attr_dict()
-        parser.parse_punctuation(":")
-        src_type = parser.parse_type()
-        parser.parse_punctuation("->")
-        dest_type = parser.parse_type()
-        return cls(
-            parser.resolve_operand(src.buffer, src_type),
-            src.offsets,
-            src.sizes,
-            parser.resolve_operand(dest, dest_type),
-            dest_offsets,
-            scale=scale,
-            zero_pad=zero_pad,
-            transpose=transpose,
-            attributes=attributes,
-        )
+        args, attributes = cls._parse_tail(parser, head)
+        return cls(*args, scale=scale, zero_pad=zero_pad, transpose=transpose, attributes=attributes)
 
     def print(self, printer: Printer) -> None:
-        printer.print_string(" ")
-        print_view(printer, View(self.source, self.mixed_offsets, self.mixed_sizes))
-        printer.print_string(" into ")
-        printer.print_ssa_value(self.dest)
-        print_mixed_list(printer, self.mixed_dest_offsets)
+        self._print_head(printer)
         print_scale(printer, self.scale_attr)
         if self.zero_pad:
             printer.print_string(" zero_pad")
         if self.transpose:
             printer.print_string(" transpose")
-        printer.print_op_attributes(self.attributes)
-        printer.print_string(" : ")
-        printer.print_attribute(self.source.type)
-        printer.print_string(" -> ")
-        printer.print_attribute(self.dest.type)
+        self._print_tail(printer)

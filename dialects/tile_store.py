@@ -19,7 +19,6 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.irdl import (
     AttrSizedOperandSegments,
-    IRDLOperation,
     irdl_op_definition,
     operand_def,
     opt_prop_def,
@@ -38,7 +37,14 @@ from gemforge.dialects.tile_attrs import (
     memory_space,
     type_text,
 )
-from gemforge.dialects.tile_load import check_scale, int_width, parse_scale, print_scale, scale_attr
+from gemforge.dialects.tile_load import (
+    TransferOp,
+    check_scale,
+    int_width,
+    parse_scale,
+    print_scale,
+    scale_attr,
+)
 from gemforge.dialects.tile_view import (
     Mixed,
     View,
@@ -46,9 +52,7 @@ from gemforge.dialects.tile_view import (
     check_view,
     join_mixed,
     parse_mixed_list,
-    parse_view,
     print_mixed_list,
-    print_view,
     split_mixed,
     static_int,
 )
@@ -74,7 +78,7 @@ def _i64(value: int | None) -> IntegerAttr | None:
 
 
 @irdl_op_definition
-class StoreOp(IRDLOperation):
+class StoreOp(TransferOp):
     """Write a window of a local buffer to DRAM through the epilogue (Gemmini ``mvout``).
 
     The source view ``source[offsets][sizes]`` (acc or spad) is written to
@@ -177,22 +181,6 @@ class StoreOp(IRDLOperation):
     # Read-back ---------------------------------------------------------------------------
 
     @property
-    def mixed_offsets(self) -> tuple[Mixed, ...]:
-        return join_mixed(self.static_offsets, self.offsets)
-
-    @property
-    def mixed_sizes(self) -> tuple[Mixed, ...]:
-        return join_mixed(self.static_sizes, self.sizes)
-
-    @property
-    def mixed_dest_offsets(self) -> tuple[Mixed, ...]:
-        return join_mixed(self.static_dest_offsets, self.dest_offsets)
-
-    @property
-    def scale(self) -> float | None:
-        return None if self.scale_attr is None else self.scale_attr.value.data
-
-    @property
     def activation(self) -> Activation:
         return Activation.NONE if self.activation_attr is None else self.activation_attr.data
 
@@ -232,9 +220,7 @@ class StoreOp(IRDLOperation):
 
     def verify_(self) -> None:
         op = self.name
-        check_mixed(op, "offsets", self.static_offsets, self.offsets)
-        check_mixed(op, "sizes", self.static_sizes, self.sizes)
-        check_mixed(op, "dest offsets", self.static_dest_offsets, self.dest_offsets)
+        self._verify_mixed_lists()
         check_mixed(op, "pool pads", self.static_pool_pads, self.pool_pads)
         check_mixed(op, "pool sizes", self.static_pool_sizes, self.pool_sizes)
         src = check_buffer_type(op, "source", self.source.type, (MemorySpace.ACC, MemorySpace.SPAD))
@@ -312,10 +298,7 @@ class StoreOp(IRDLOperation):
 
     @classmethod
     def parse(cls, parser: Parser) -> StoreOp:
-        src = parse_view(parser)
-        parser.parse_keyword("into")
-        dest = parser.parse_unresolved_operand()
-        dest_offsets = parse_mixed_list(parser)
+        head = cls._parse_head(parser)
         raw = parser.parse_optional_keyword("raw") is not None
         scale = parse_scale(parser)
         activation, clip = Activation.NONE, None
@@ -336,17 +319,9 @@ class StoreOp(IRDLOperation):
             pads = parse_mixed_list(parser)
             parser.parse_keyword("sizes")
             pool = Pool(window, stride, tuple(pads), tuple(parse_mixed_list(parser)))  # type: ignore[arg-type]
-        attributes = parser.parse_optional_attr_dict()
-        parser.parse_punctuation(":")
-        src_type = parser.parse_type()
-        parser.parse_punctuation("->")
-        dest_type = parser.parse_type()
+        args, attributes = cls._parse_tail(parser, head)
         return cls(
-            parser.resolve_operand(src.buffer, src_type),
-            src.offsets,
-            src.sizes,
-            parser.resolve_operand(dest, dest_type),
-            dest_offsets,
+            *args,
             scale=scale,
             activation=activation,
             clip=clip,
@@ -356,11 +331,7 @@ class StoreOp(IRDLOperation):
         )
 
     def print(self, printer: Printer) -> None:
-        printer.print_string(" ")
-        print_view(printer, self.source_view)
-        printer.print_string(" into ")
-        printer.print_ssa_value(self.dest)
-        print_mixed_list(printer, self.mixed_dest_offsets)
+        self._print_head(printer)
         if self.raw:
             printer.print_string(" raw")
         print_scale(printer, self.scale_attr)
@@ -375,8 +346,4 @@ class StoreOp(IRDLOperation):
             print_mixed_list(printer, pool.pads)
             printer.print_string(" sizes ")
             print_mixed_list(printer, pool.sizes)
-        printer.print_op_attributes(self.attributes)
-        printer.print_string(" : ")
-        printer.print_attribute(self.source.type)
-        printer.print_string(" -> ")
-        printer.print_attribute(self.dest.type)
+        self._print_tail(printer)

@@ -47,7 +47,11 @@ def _f32(x: float) -> str:
     return c_float(v)
 
 
-def _tensor(program: Program, lay: ImageLayout, name: str) -> tuple[str, str, int, tuple[int, ...]]:
+# (pointer macro, C element type, element count, shape) of a tensor
+_TensorInfo = tuple[str, str, int, tuple[int, ...]]
+
+
+def _tensor(program: Program, lay: ImageLayout, name: str) -> _TensorInfo:
     """(pointer macro, C element type, element count, shape) of a tensor."""
     t = program.tensor(name)
     return lay.pointer(name), C_TYPES[t.dtype], t.size, t.shape
@@ -78,6 +82,18 @@ def _same_size(program: Program, op: HostOp, *names: str) -> int:
     return sizes.pop()
 
 
+def _in_out(op: HostOp, lay: ImageLayout, program: Program) -> tuple[_TensorInfo, _TensorInfo]:
+    """Checks a one-input kernel; returns the ``_tensor`` facts of its input and output."""
+    _need(op, 1)
+    return _tensor(program, lay, op.inputs[0]), _tensor(program, lay, op.outputs[0])
+
+
+def _unary(op: HostOp, lay: ImageLayout, program: Program) -> tuple[str, str, str, int]:
+    """Checks an element-wise one-input kernel; returns (source, destination, destination C type, size)."""
+    (src, _, _, _), (dst, dt, _, _) = _in_out(op, lay, program)
+    return src, dst, dt, _same_size(program, op, op.inputs[0], op.outputs[0])
+
+
 def _writer(kind: str):
     def deco(fn: KernelWriter) -> KernelWriter:
         WRITERS[kind] = fn
@@ -89,25 +105,19 @@ def _writer(kind: str):
 # ----------------------------------------------------------------------------- kernels
 @_writer("copy")
 def _copy(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
-    _need(op, 1)
-    (src, _, _, _), (dst, dt, _, _) = (_tensor(program, lay, n) for n in (op.inputs[0], op.outputs[0]))
-    n = _same_size(program, op, op.inputs[0], op.outputs[0])
+    src, dst, dt, n = _unary(op, lay, program)
     return [f"for (size_t i = 0; i < {n}; i++) {dst}[i] = ({dt}){src}[i];"]
 
 
 @_writer("relu")
 def _relu_kernel(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
-    _need(op, 1)
-    (src, _, _, _), (dst, dt, _, _) = (_tensor(program, lay, n) for n in (op.inputs[0], op.outputs[0]))
-    n = _same_size(program, op, op.inputs[0], op.outputs[0])
+    src, dst, dt, n = _unary(op, lay, program)
     return [f"for (size_t i = 0; i < {n}; i++) {dst}[i] = ({dt})({src}[i] > 0 ? {src}[i] : 0);"]
 
 
 @_writer("requantize")
 def _requantize(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
-    _need(op, 1)
-    (src, _, _, _), (dst, dt, _, _) = (_tensor(program, lay, n) for n in (op.inputs[0], op.outputs[0]))
-    n = _same_size(program, op, op.inputs[0], op.outputs[0])
+    src, dst, dt, n = _unary(op, lay, program)
     scaled = f"gf_rne((float){src}[i] * {_f32(op.attrs['scale'])})"
     return [f"for (size_t i = 0; i < {n}; i++) {{",
             f"  {dt} y = {_store(dt, scaled)};",
@@ -133,8 +143,7 @@ def _add(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
 
 @_writer("max_pool2d")
 def _max_pool(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
-    _need(op, 1)
-    (src, st, _, shape), (dst, dt, size, _) = (_tensor(program, lay, n) for n in (op.inputs[0], op.outputs[0]))
+    (src, st, _, shape), (dst, dt, size, _) = _in_out(op, lay, program)
     if len(shape) != 4:
         raise CBackendError(f"host kernel max_pool2d({op.inputs[0]}): input must be NHWC, shape {shape}")
     n, h, w, c = shape
@@ -162,8 +171,7 @@ def _max_pool(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
 
 @_writer("global_avg_pool")
 def _global_avg_pool(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
-    _need(op, 1)
-    (src, _, _, shape), (dst, dt, size, _) = (_tensor(program, lay, n) for n in (op.inputs[0], op.outputs[0]))
+    (src, _, _, shape), (dst, dt, size, _) = _in_out(op, lay, program)
     if len(shape) != 4 or size != shape[0] * shape[3]:
         raise CBackendError(f"host kernel global_avg_pool({op.inputs[0]}): needs NHWC input and (N, C) output")
     n, h, w, c = shape
