@@ -1,7 +1,8 @@
 """The ``gemforge`` command: the user-facing entry point.
 
-Subcommands are registered in ``_COMMANDS``; each turns a :class:`GemforgeError` into
-one line on stderr and exit status 1.
+Subcommands: ``target`` (describe a target), ``run`` and ``compile`` (whole ONNX
+networks, :mod:`gemforge.network_cli`). Each turns a :class:`GemforgeError` into one
+line on stderr and exit status 1.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", nargs="?", default="gemmini-default")
     p.add_argument("--list", action="store_true", help="list the built-in targets")
     p.set_defaults(func=_cmd_target)
+    from gemforge.network_cli import add_parsers
+
+    add_parsers(sub)  # run, compile
     return parser
 
 

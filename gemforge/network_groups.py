@@ -1,0 +1,78 @@
+"""Grouped convolution on the accelerator, one group at a time.
+
+Neither code generator lowers a grouped (non-depthwise) convolution, so the network
+builder splits one into its groups: for each group g a host ``slice_channels`` kernel
+copies input channels [g * C/G, (g + 1) * C/G) into a scratch tensor, the accelerator
+runs an ordinary convolution on it with the group's weights and bias (same stride,
+padding, dilation and epilogue: the epilogue is per element, so it splits exactly),
+and one host ``graph.concat`` joins the group outputs along channels. Exact by
+construction; it pays off when the convolution's MACs cost more on the host than the
+copies (``host_mac_cycles`` per MAC against ``host_element_cycles`` per copied element).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from xdsl.dialects.builtin import TensorType, i8
+from xdsl.ir import Block
+
+from gemforge.dialects import graph as G
+from gemforge.errors import GemforgeError
+from gemforge.network_layers import constant_of, transaction
+
+
+def split_groups(builder, op: G.Conv2DOp, name: str, emit) -> bool:
+    """Emit ``op`` group by group into ``builder`` (a NetworkBuilder); False (and nothing
+    emitted) if it does not apply or any group fails to compile."""
+    from gemforge.network_build import op_macs
+
+    w, groups = constant_of(op.weight), op.groups
+    if groups < 2 or w is None or op.residual is not None or op.pool_kernel is not None:
+        return False
+    b = constant_of(op.bias) if op.bias is not None else None
+    if op.bias is not None and b is None:
+        return False
+    p = builder.program
+    x = builder.tensor_of(op.input)
+    n, h, wd, c = x.shape
+    cg, og = c // groups, w.shape[3] // groups
+    opts = {k: v for k, v in op.options().items() if k not in ("bias", "residual", "groups")}
+    mark = len(builder.nodes)
+    try:
+        with transaction(p):
+            parts = []
+            for g in range(groups):
+                gname = f"{name}.g{g}"
+                start, before = len(p.items), set(p.tensors)
+                xs = p.add_tensor(f"{gname}.in", (n, h, wd, cg), "int8", "scratch")
+                p.host("slice_channels", [x.name], [xs.name], start=g * cg, stop=(g + 1) * cg)
+                builder._node(f"{gname}.slice", op, "host", "channels of one group", start, [x.name], [xs.name],
+                              before)
+                builder.nodes[-1].op = "slice_channels"
+                conv = _group_conv(op, w[..., g * og:(g + 1) * og], None if b is None else b[g * og:(g + 1) * og],
+                                   (n, h, wd, cg), opts)
+                start, before = len(p.items), set(p.tensors)
+                out = p.add_tensor(f"{gname}.out", conv.result.type.get_shape(), "int8", "scratch")
+                emit(p, conv, gname, [xs], out, builder.target, builder.dump_dir, builder.target_spec)
+                macs = op_macs(conv)
+                builder._node(gname, conv, "accelerator", "", start, [xs.name], [out.name], before, macs)
+                parts.append(out)
+            start, before = len(p.items), set(p.tensors)
+            result = builder.result_tensor(op.result, name)
+            p.host("graph.concat", [t.name for t in parts], [result.name], axis=3)
+            builder._node(f"{name}.concat", op, "host", "joins the groups", start, [t.name for t in parts],
+                          [result.name], before)
+            builder.nodes[-1].op = "graph.concat"
+    except GemforgeError:
+        del builder.nodes[mark:]
+        builder.tensors.pop(op.result, None)
+        return False
+    return True
+
+
+def _group_conv(op: G.Conv2DOp, w, b, in_shape, opts) -> G.Conv2DOp:
+    """A detached ungrouped conv2d over a fresh argument of ``in_shape``."""
+    arg = Block(arg_types=[TensorType(i8, in_shape)]).args[0]
+    wc = G.ConstantOp.from_numpy(np.ascontiguousarray(w))
+    bc = G.ConstantOp.from_numpy(np.ascontiguousarray(b)) if b is not None else None
+    return G.Conv2DOp(arg, wc.result, bc.result if bc else None, groups=1, **opts)

@@ -1,0 +1,136 @@
+"""``gemforge run`` / ``gemforge compile`` as a user runs them (subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+
+def small_model(path) -> None:
+    """conv 3x3 + relu -> maxpool -> conv 1x1 -> average pool -> reshape -> gemm -> softmax."""
+    rng = np.random.default_rng(0)
+
+    def init(name, shape, std):
+        return numpy_helper.from_array((rng.standard_normal(shape) * std).astype(np.float32), name)
+
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("MaxPool", ["r1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Conv", ["p1", "w2", "b2"], ["c2"]),
+        helper.make_node("Relu", ["c2"], ["r2"]),
+        helper.make_node("AveragePool", ["r2"], ["g"], kernel_shape=[8, 8]),
+        helper.make_node("Reshape", ["g", "shape"], ["f"]),
+        helper.make_node("Gemm", ["f", "wf", "bf"], ["logits"], transB=1),
+        helper.make_node("Softmax", ["logits"], ["prob"]),
+    ]
+    inits = [init("w1", (16, 3, 3, 3), 0.3), init("b1", (16,), 0.05), init("w2", (16, 16, 1, 1), 0.35),
+             init("b2", (16,), 0.05), init("wf", (10, 16), 0.25), init("bf", (10,), 0.05),
+             numpy_helper.from_array(np.array([1, 16], np.int64), "shape")]
+    graph = helper.make_graph(nodes, "small", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
+                              [helper.make_tensor_value_info("prob", TensorProto.FLOAT, [1, 10])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, path)
+
+
+def gemforge(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "gemforge.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "small.onnx"
+    small_model(path)
+    return path
+
+
+def test_run_check_json_trace(model, tmp_path):
+    x = np.random.default_rng(5).standard_normal((1, 3, 16, 16)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    out, trace = tmp_path / "out.json", tmp_path / "trace.json"
+    p = gemforge("run", model, "--input", tmp_path / "x.npy", "--check", "--json", out, "--trace", trace,
+                 "--emit-dir", tmp_path / "ir")
+    assert p.returncode == 0, p.stderr
+    assert "PASSED" in p.stdout and "total:" in p.stdout
+    data = json.loads(out.read_text())
+    assert {"model", "total_cycles", "layers", "check"} <= set(data)
+    assert data["model"] == "small.onnx" and data["total_cycles"] > 0
+    assert data["total_cycles"] == sum(x["cycles"] for x in data["layers"])
+    assert {x["where"] for x in data["layers"]} == {"accelerator", "host"}
+    assert data["check"]["passed"] and data["check"]["max_abs_diff_lsb"] == 0
+    assert data["check"]["mismatched_fraction"] == 0.0
+    assert json.loads(trace.read_text())["traceEvents"]
+    ir = tmp_path / "ir"
+    assert (ir / "program.npz").exists() and (ir / "fused.mlir").exists()
+    assert any(f.name.endswith("convert-tile-to-gemmini.mlir") for f in (ir / "layers").iterdir())
+
+
+def test_run_without_check_has_no_check_key(model, tmp_path):
+    out = tmp_path / "out.json"
+    p = gemforge("run", model, "--schedule", "library", "--functional", "--quiet", "--json", out)
+    assert p.returncode == 0, p.stderr
+    data = json.loads(out.read_text())
+    assert "check" not in data and data["schedule"] == "library"
+
+
+def test_run_on_a_target_file(model, tmp_path):
+    from importlib import resources
+
+    toml = tmp_path / "big.toml"
+    text = (resources.files("gemforge.targets") / "gemmini-32x32.toml").read_text()
+    toml.write_text(text.replace('name = "gemmini-32x32"', 'name = "my-32x32"'))
+    out = tmp_path / "out.json"
+    p = gemforge("run", model, "--target", toml, "--check", "--functional", "--quiet", "--json", out)
+    assert p.returncode == 0, p.stderr
+    data = json.loads(out.read_text())
+    assert data["target"] == "my-32x32" and data["check"]["passed"]
+
+
+def test_compile_writes_program_ir_c_and_instructions(model, tmp_path):
+    d = tmp_path / "build"
+    p = gemforge("compile", model, "-o", d, "--emit", "c", "--emit", "instructions", "--quiet")
+    assert p.returncode == 0, p.stderr
+    for name in ("program.npz", "partition.json", "graph.mlir", "fused.mlir", "program.c", "program.insns"):
+        assert (d / name).stat().st_size > 0, name
+    from gemforge.backends.gemmini.program import Program
+
+    program = Program.load(d / "program.npz")
+    lines = (d / "program.insns").read_text().splitlines()
+    assert len(lines) == program.count_insns() > 0
+
+
+@pytest.mark.parametrize("args, words", [
+    (["run", "/no/such/model.onnx"], ["/no/such/model.onnx", "no such file"]),
+    (["compile", "not_a_light_model", "-o", "x"], ["not_a_light_model"]),
+    (["run", "squeezenet", "--input", "/no/such.npy", "--functional"], ["/no/such.npy"]),
+    (["run", "squeezenet", "--input", "wrong.npy"], ["wrong.npy", "data_0", "[1, 3, 224, 224]"]),
+])
+def test_bad_input_is_one_line_error(args, words, tmp_path):
+    np.save(tmp_path / "wrong.npy", np.zeros((1, 3, 8, 8), np.float32))
+    p = gemforge(*args, cwd=tmp_path)
+    assert p.returncode == 1
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), p.stderr
+    assert all(w in lines[0] for w in words)
+
+
+def test_models_benchmark_smoke(tmp_path):
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "models.py"
+    out = tmp_path / "models.json"
+    p = subprocess.run([sys.executable, str(script), "--models", "squeezenet", "--functional", "--json", str(out)],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    (row,) = json.loads(out.read_text())["models"]
+    assert row["model"] == "squeezenet" and "squeezenet" in p.stdout
+    for schedule in ("bnb", "library"):
+        assert row[schedule]["accelerator_nodes"] == 26 and row[schedule]["check"]["passed"]

@@ -1,0 +1,43 @@
+"""Light models from onnx end to end: imported (quantized by onnxruntime), compiled to one
+Program, simulated (functional model: the timed runs are in benchmarks/models.py) and
+checked against graph_eval bit for bit and against onnxruntime on every output."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gemforge.frontends.onnx import quantize_inputs, to_onnx_layout
+from gemforge.graph_eval import evaluate
+from gemforge.network_model import check_against_onnxruntime, final_outputs, load, model_feeds, value_names
+from gemforge.network import compile_network
+
+
+def run_and_check(name: str, schedule: str):
+    module, info, _ = load(name)
+    net = compile_network(module, schedule=schedule, names=value_names(info))
+    feeds = model_feeds(info, None, seed=4)
+    args = quantize_inputs(info, feeds)
+    result = net.run(args, timing=False)
+    for out, want in evaluate(module, args).items():  # the numpy reference, bit for bit
+        np.testing.assert_array_equal(result.outputs[out], want, err_msg=out)
+    int8 = to_onnx_layout(info, result.outputs)
+    check = check_against_onnxruntime(info, feeds, int8, final_outputs(info, int8))
+    assert check["passed"] and check["max_abs_diff_lsb"] == 0, check
+    assert all(v["equal"] for v in check["final_outputs"].values()), check["final_outputs"]
+    return net
+
+
+@pytest.mark.parametrize("schedule", ["bnb", "library"])
+def test_squeezenet(schedule):
+    net = run_and_check("squeezenet", schedule)
+    assert len(net.accelerator_nodes) == 26  # every conv; its first pool and the concats on the host
+    assert {n.op for n in net.host_nodes} == {"graph.maxpool", "graph.requantize", "graph.concat"}
+
+
+@pytest.mark.slow
+def test_resnet50_builtin_example():
+    net = run_and_check("resnet50", "bnb")
+    acc = net.accelerator_nodes
+    assert len(acc) == 54 and {n.op for n in acc} == {"graph.conv2d", "graph.matmul"}
+    assert sum(n.macs for n in acc) > 4e9  # ~4.1 GMACs of ResNet-50 on the accelerator
