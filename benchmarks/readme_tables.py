@@ -1,0 +1,128 @@
+"""Regenerate the README's results section from the benchmarks' JSON files.
+
+    python benchmarks/readme_tables.py [--results benchmarks/results] [--write README.md]
+
+Reads what the benchmark scripts wrote with ``--json`` into ``benchmarks/results/``
+(``layers.json``, ``models.json``, ``firesim_calibration.json``, ``sim_throughput.json``,
+``schedule_search.json``; any that is missing is left out) and prints markdown. With
+``--write`` it replaces the text between ``<!-- results:begin -->`` and
+``<!-- results:end -->`` in the README, so every figure there comes from a named run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+
+def _load(results: Path, name: str) -> dict | None:
+    path = results / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def layers_section(data: dict) -> list[str]:
+    out = ["### Layers: gemforge vs the vendor library",
+           "`python benchmarks/layers.py --suite all --json benchmarks/results/layers.json`", "",
+           "| suite | layers | geomean speedup | slower than library | geomean fraction of roofline | bit-exact | mean abs cost-model error |",
+           "|---|---|---|---|---|---|---|"]
+    for suite, s in data["summary"].items():
+        if not isinstance(s, dict) or "geomean_speedup" not in s:
+            continue
+        err = s.get("mean_abs_cost_model_error")
+        out.append(f"| {suite} | {s['layers']} | {s['geomean_speedup']:.2f}x | {s['slower_than_library']} | "
+                   f"{s['geomean_roofline_fraction']:.0%} | {s['bit_exact']}/{s['layers']} | "
+                   f"{'-' if err is None else format(err, '.0%')} |")
+    slow = [r for r in data["layers"] if r.get("speedup") is not None and r["speedup"] < 1]
+    if slow:
+        out += ["", "Layers still slower than the library: " + ", ".join(
+            f"{r['name']} ({r['speedup']:.2f}x, {r.get('limit') or '?'}-bound)" for r in slow) + "."]
+    return out
+
+
+def models_section(data: dict) -> list[str]:
+    out = ["### Whole networks (ONNX light models, quantized by onnxruntime)",
+           "`python benchmarks/models.py --json benchmarks/results/models.json`", "",
+           "| model | accelerator / host nodes | compile s | simulate s | cycles (bnb) | cycles (library) | speedup | check vs onnxruntime |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in data["models"]:
+        b = r.get("bnb", {})
+        if "error" in r or "error" in b:
+            out.append(f"| {r['model']} | - | - | - | - | - | - | {(r.get('error') or b.get('error'))[:80]} |")
+            continue
+        lib = r.get("library", {})
+        c = b.get("check")
+        check = "-" if not c else f"{'pass' if c['passed'] else 'FAIL'}, max {c['max_abs_diff_lsb']} LSB"
+        lib_cycles = f"{lib['total_cycles']:,}" if "total_cycles" in lib else "error"
+        speed = f"{r['speedup']:.2f}x" if r.get("speedup") else "-"
+        out.append(f"| {r['model']} | {b['accelerator_nodes']} / {b['host_nodes']} | {b['compile_seconds']:.1f} | "
+                   f"{b['simulate_seconds']:.1f} | {b['total_cycles']:,} | {lib_cycles} | {speed} | {check} |")
+    return out
+
+
+def calibration_section(data: dict) -> list[str]:
+    s = data["summary"]
+    out = ["### How close is the simulator to the hardware?",
+           "`python benchmarks/firesim_calibration.py --max-tiles 64 --workers 2 --json benchmarks/results/firesim_calibration.json "
+           "--plot benchmarks/results/firesim_calibration.svg` (FireSim rows from `../shared/data/firesim`, `--csv` for another file)", "",
+           "| rows | tilings reproduced | MAPE | median APE | Spearman |", "|---|---|---|---|---|",
+           f"| {s['rows']} | {s['tiling_exact']}/{s['rows']} | {s['mape']:.1%} | {s['median_ape']:.1%} | {s['spearman']:.3f} |"]
+    if (HERE / "results" / "firesim_calibration.svg").is_file():
+        out += ["", "![predicted vs measured cycles, log-log](benchmarks/results/firesim_calibration.svg)"]
+    return out
+
+
+def throughput_section(data: dict) -> list[str]:
+    return ["### Simulator throughput",
+            "`python benchmarks/sim_throughput.py --json benchmarks/results/sim_throughput.json`", "",
+            f"{data['instructions']:,} Gemmini instructions, {data['cycles']:,} simulated cycles in {data['seconds']:.1f} s: "
+            f"**{data['instructions_per_second']:,} instructions/s** of wall time "
+            f"({data.get('instructions_per_cpu_second', 0):,} per CPU-second), {data['cycles_per_second']:,} cycles/s."]
+
+
+def schedule_section(data: dict) -> list[str]:
+    return ["### Scheduler search time",
+            "`python benchmarks/schedule_search.py --json benchmarks/results/schedule_search.json`", "",
+            f"{data['layers']} layers: median {data['median_seconds'] * 1e3:.0f} ms, "
+            f"max {data['max_seconds'] * 1e3:.0f} ms ({data['max_layer']}) of wall time."]
+
+
+SECTIONS = (("layers", layers_section), ("models", models_section), ("firesim_calibration", calibration_section),
+            ("sim_throughput", throughput_section), ("schedule_search", schedule_section))
+
+
+def render(results: Path) -> str:
+    parts = []
+    for name, fn in SECTIONS:
+        data = _load(results, name)
+        if data is not None:
+            parts.append("\n".join(fn(data)))
+    return "\n\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--results", default=str(HERE / "results"))
+    ap.add_argument("--write", help="README file whose results block to replace")
+    args = ap.parse_args(argv)
+    text = render(Path(args.results))
+    if not args.write:
+        print(text)
+        return 0
+    readme = Path(args.write)
+    body = readme.read_text()
+    if BEGIN not in body or END not in body:
+        print(f"error: {readme}: no {BEGIN} ... {END} block", file=sys.stderr)
+        return 1
+    head, rest = body.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    readme.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
