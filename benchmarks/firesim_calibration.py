@@ -5,9 +5,10 @@ baseline's auto-tiler, check the tiling against the recorded ``dse.auto_tiling``
 simulate the library's program on seeded random int8 data and compare the cycles with
 ``target.gemmini_auto_cycle``. Prints one line per row and a summary line; ``--json``
 writes per-row results and the summary ``{tiling_exact, rows, mape, spearman,
-median_ape}``; ``--plot`` draws predicted vs measured (log-log) if matplotlib is installed.
+median_ape}``; ``--plot`` draws predicted vs measured (log-log): a self-contained SVG, or a
+PNG through matplotlib when the name ends in .png and matplotlib is installed.
 
-    python benchmarks/firesim_calibration.py [--csv PATH] [--json OUT] [--plot OUT.png] [--max-tiles N] [--workers N]
+    python benchmarks/firesim_calibration.py [--csv PATH] [--json OUT] [--plot OUT.svg] [--max-tiles N] [--workers N]
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 from gemforge.backends.gemmini.library.calibration import evaluate, summarize
+from gemforge.backends.gemmini.library.calibration_svg import scatter_svg
 from gemforge.backends.gemmini.library.firesim import DEFAULT_CSV, load_rows
 from gemforge.errors import GemforgeError
 from gemforge.target import load
@@ -40,25 +42,36 @@ def print_table(results, summary) -> None:
           f"Spearman {summary['spearman']:.3f}")
 
 
-def plot(results, path: str) -> None:
-    try:
-        import matplotlib
-    except ImportError:
-        print(f"matplotlib is not installed: skipping the plot {path} (the data are in --json)")
-        return
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def plot(results, summary, path: str) -> None:
+    """Predicted vs measured, log-log: PNG through matplotlib when ``path`` ends in .png and
+    matplotlib is importable, otherwise a hand-written SVG (no dependency)."""
     sim = [r for r in results if r.predicted is not None]
-    fig, ax = plt.subplots(figsize=(5, 5))
-    ax.loglog([r.measured for r in sim], [r.predicted for r in sim], "o", ms=3)
-    lo = min(min(r.measured, r.predicted) for r in sim)
-    hi = max(max(r.measured, r.predicted) for r in sim)
-    ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
-    ax.set_xlabel("measured cycles (FireSim)")
-    ax.set_ylabel("simulated cycles (gemforge)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=150)
+    title = (f"gemforge vs FireSim: {len(sim)} rows, MAPE {100 * summary['mape']:.1f}%, "
+             f"Spearman {summary['spearman']:.3f}")
+    if path.lower().endswith(".png"):
+        try:
+            import matplotlib
+        except ImportError:
+            path = str(Path(path).with_suffix(".svg"))
+            print(f"matplotlib is not installed: writing an SVG instead ({path})")
+        else:
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+
+            fig, ax = plt.subplots(figsize=(5, 5))
+            ax.loglog([r.measured for r in sim], [r.predicted for r in sim], "o", ms=3)
+            lo = min(min(r.measured, r.predicted) for r in sim)
+            hi = max(max(r.measured, r.predicted) for r in sim)
+            ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
+            ax.fill_between([lo, hi], [0.85 * lo, 0.85 * hi], [1.15 * lo, 1.15 * hi], alpha=0.15)
+            ax.set_xlabel("measured cycles (FireSim)")
+            ax.set_ylabel("simulated cycles (gemforge)")
+            ax.set_title(title, fontsize=8)
+            fig.tight_layout()
+            fig.savefig(path, dpi=150)
+            print(f"wrote {path}")
+            return
+    Path(path).write_text(scatter_svg([(r.measured, r.predicted) for r in sim], title))
     print(f"wrote {path}")
 
 
@@ -67,7 +80,10 @@ def main(argv=None) -> int:
     ap.add_argument("--csv", default=str(DEFAULT_CSV), help="FireSim calibration CSV (default: %(default)s)")
     ap.add_argument("--target", default="gemmini-default", help="target TOML file or built-in name")
     ap.add_argument("--json", help="write per-row results and the summary here")
-    ap.add_argument("--plot", help="write a predicted-vs-measured plot (PNG) here, if matplotlib is installed")
+    ap.add_argument("--summary-json", help="write only the summary (no measured cycles) here: the FireSim rows come "
+                    "from a public repository and stay out of this one, so this is the file to keep in git")
+    ap.add_argument("--plot", help="write a predicted-vs-measured plot here: SVG (no dependency), or PNG if the name "
+                    "ends in .png and matplotlib is installed")
     ap.add_argument("--seed", type=int, default=0, help="seed of the random weights and inputs")
     ap.add_argument("--max-tiles", type=int, default=64, help="layers with more tiles are estimated from steady-state "
                     "windows totalling this many simulated tiles (see calibration.simulate_layer); 0: every tile "
@@ -91,13 +107,20 @@ def main(argv=None) -> int:
         return 1
     summary = summarize(results)
     print_table(results, summary)
+    for out in (args.json, args.summary_json, args.plot):
+        if out:
+            Path(out).parent.mkdir(parents=True, exist_ok=True)
     if args.json:
         Path(args.json).write_text(json.dumps({"csv": str(Path(args.csv).resolve()), "target": target.name,
                                                "max_tiles": args.max_tiles, "bias": args.bias,
                                                "summary": summary, "rows": [r.as_dict() for r in results]}, indent=1))
         print(f"wrote {args.json}")
+    if args.summary_json:
+        Path(args.summary_json).write_text(json.dumps({"target": target.name, "max_tiles": args.max_tiles,
+                                                       "bias": args.bias, "summary": summary}, indent=1))
+        print(f"wrote {args.summary_json}")
     if args.plot:
-        plot(results, args.plot)
+        plot(results, summary, args.plot)
     return 0
 
 

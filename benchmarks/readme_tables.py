@@ -3,7 +3,7 @@
     python benchmarks/readme_tables.py [--results benchmarks/results] [--write README.md]
 
 Reads what the benchmark scripts wrote with ``--json`` into ``benchmarks/results/``
-(``layers.json``, ``models.json``, ``firesim_calibration.json``, ``sim_throughput.json``,
+(``layers.json``, ``models.json``, ``firesim_calibration_summary.json``, ``sim_throughput.json``,
 ``schedule_search.json``; any that is missing is left out) and prints markdown. With
 ``--write`` it replaces the text between ``<!-- results:begin -->`` and
 ``<!-- results:end -->`` in the README, so every figure there comes from a named run.
@@ -67,7 +67,7 @@ def models_section(data: dict) -> list[str]:
 def calibration_section(data: dict) -> list[str]:
     s = data["summary"]
     out = ["### How close is the simulator to the hardware?",
-           "`python benchmarks/firesim_calibration.py --max-tiles 64 --workers 2 --json benchmarks/results/firesim_calibration.json "
+           "`python benchmarks/firesim_calibration.py --max-tiles 64 --workers 2 --summary-json benchmarks/results/firesim_calibration_summary.json "
            "--plot benchmarks/results/firesim_calibration.svg` (FireSim rows from `../shared/data/firesim`, `--csv` for another file)", "",
            "| rows | tilings reproduced | MAPE | median APE | Spearman |", "|---|---|---|---|---|",
            f"| {s['rows']} | {s['tiling_exact']}/{s['rows']} | {s['mape']:.1%} | {s['median_ape']:.1%} | {s['spearman']:.3f} |"]
@@ -91,7 +91,7 @@ def schedule_section(data: dict) -> list[str]:
             f"max {data['max_seconds'] * 1e3:.0f} ms ({data['max_layer']}) of wall time."]
 
 
-SECTIONS = (("layers", layers_section), ("models", models_section), ("firesim_calibration", calibration_section),
+SECTIONS = (("layers", layers_section), ("models", models_section), ("firesim_calibration_summary", calibration_section),
             ("sim_throughput", throughput_section), ("schedule_search", schedule_section))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 import sys
 
 import numpy as np
@@ -41,7 +42,10 @@ def small_model(path) -> None:
 
 
 def gemforge(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "gemforge.cli", *map(str, args)], capture_output=True, text=True,
+    # The installed console script, as a user runs it (``python -m`` from the repository root
+    # would import the source folder gemforge/ instead of the installed package).
+    exe = Path(sys.executable).parent / "gemforge"
+    return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True,
                           cwd=cwd, timeout=600)
 
 
