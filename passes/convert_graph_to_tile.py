@@ -18,9 +18,12 @@ block-diagonal matmuls with weights expanded at compile time (``space.py``).
 Options: ``target`` (built-in name or TOML path), and, to force parts of the schedule
 (for tests and experiments), ``tiles`` (``"m=64,n=128,k=256"``: dim=tile pairs),
 ``stationary`` (input | weight | output), ``double-buffer`` (true | false) and ``form``
-(fine | loop; default: the cheaper under the cost model, loop for matmuls only).
+(fine | loop; default: the cheaper under the cost model).
 A matmul (or 1x1 convolution) in the ``loop`` form is one ``gemmini.loop_ws`` per step
-(:mod:`gemforge.passes._tiling_loops`) instead of tile ops.
+(:mod:`gemforge.passes._tiling_loops`) instead of tile ops; a dense convolution with an
+int8 result (square kernel; a 1x1 stride-2 one reads every other pixel) is one
+``gemmini.loop_conv_ws`` per step (:mod:`gemforge.passes._tiling_loopconv`).
+``LOOP_FORM`` / ``LOOP_CONV_FORM`` switch the unforced choice of each off.
 Not supported (one-line error naming the op): residual epilogues, fused max pooling,
 grouped (non-depthwise) convolution, unequal strides or dilations per axis, clip
 bounds other than ReLU's, activation on int32 results, batched right-hand matmul
@@ -45,6 +48,7 @@ from gemforge.dialects.tile import DRAM, FenceOp
 from gemforge.errors import GemforgeError
 from gemforge.layers import ConvLayer, MatmulLayer
 from gemforge.passes._tiling_layers import ConvGeometry, ConvTiler, Epilogue, MatmulTiler, expand_depthwise
+from gemforge.passes._tiling_loopconv import LoopConvTiler, downsampled, loop_conv_fits
 from gemforge.passes._tiling_loops import LoopMatmulTiler, loop_form_fits
 from gemforge.passes._tiling_nest import Builder
 from gemforge.passes.schedule import schedule as run_scheduler
@@ -53,6 +57,7 @@ from gemforge.target import Target, load
 
 OUTPUTS_ATTR = "gemforge.outputs"
 LOOP_FORM = True  # consider the LOOP_WS form for matmuls when no form is forced
+LOOP_CONV_FORM = True  # consider the LOOP_CONV_WS form for dense convolutions when no form is forced
 
 
 class TilingError(GemforgeError):
@@ -183,25 +188,27 @@ class _FunctionTiler:
             raise TilingError(f"{op_label(op)}: activation {act} on an int32 result is not supported")
         return Epilogue(op.output_scale, act, None)
 
-    def schedule(self, op, layer, bias: bool, tiles: dict | None = None, loop_mkn=None):
-        """The scheduler's choice, fine-grained WS; with ``loop_mkn`` (a matmul's (m, k, n))
-        also the LOOP_WS form when the user did not force a form, whichever the cost
-        model prices lower (and the loop unit can run)."""
+    def schedule(self, op, layer, bias: bool, tiles: dict | None = None, loop_fits=None, loop_default=LOOP_FORM):
+        """The scheduler's choice, fine-grained WS; with ``loop_fits`` (whether the loop unit
+        can run a schedule) also the loop form (LOOP_WS / LOOP_CONV_WS) when the user did
+        not force a form and ``loop_default`` holds, whichever the cost model prices lower."""
         user = self.ctx.force
         if user.get("form") == "loop":
-            if loop_mkn is None:
-                raise TilingError(f"{op_label(op)}: the loop form is lowered for matmuls (and 1x1 convolutions) only")
+            if loop_fits is None:
+                raise TilingError(f"{op_label(op)}: the loop form is lowered for matmuls and dense convolutions "
+                                  f"with an int8 result only")
             force = {"dataflow": "WS", "double_buffer": True, **user}
             force["tiles"] = {**force.get("tiles", {}), **(tiles or {})}
-            loop = self._loop_schedule(layer, bias, force, loop_mkn)
+            if isinstance(layer, ConvLayer) and not _pointwise(layer):
+                force["tiles"].update(kh=layer.kernel_h, kw=layer.kernel_w)
+            loop = self._loop_schedule(layer, bias, force, loop_fits)
             if loop is None:
-                raise TilingError(f"{op_label(op)}: no LOOP_WS schedule fits (halves of the scratchpad and "
+                raise TilingError(f"{op_label(op)}: no loop-form schedule fits (halves of the scratchpad and "
                                   f"accumulator, reduction innermost when split)")
             return loop[0]
         force = {"dataflow": "WS", "form": "fine", "double_buffer": True, **user}
         force["tiles"] = {**force.get("tiles", {}), **(tiles or {})}
-        if isinstance(layer, ConvLayer) and not (layer.kernel_h == layer.kernel_w == 1 and layer.stride == 1
-                                                  and layer.pad == 0 and layer.groups == 1):
+        if isinstance(layer, ConvLayer) and not _pointwise(layer):
             force["tiles"].update(kh=layer.kernel_h, kw=layer.kernel_w)
         if force.get("form") != "fine" or force.get("dataflow") != "WS":
             raise TilingError(f"{op_label(op)}: only the fine-grained weight-stationary form is lowered")
@@ -209,14 +216,14 @@ class _FunctionTiler:
             sched, cost, _ = run_scheduler(layer, self.ctx.target, force=force, bias=bias)
         except ScheduleError as e:
             raise TilingError(f"{op_label(op)}: {e}") from None
-        if loop_mkn is None or "form" in user or not LOOP_FORM:
+        if loop_fits is None or "form" in user or not loop_default:
             return sched
-        loop = self._loop_schedule(layer, bias, {**force, "form": "loop"}, loop_mkn)
+        loop = self._loop_schedule(layer, bias, {**force, "form": "loop"}, loop_fits)
         # On a tie the fine form wins: a tie means both are bound by the DMA, where the
         # simulator shows small LOOP_WS steps serialising on their latency.
         return loop[0] if loop is not None and loop[1].cycles < cost.cycles else sched
 
-    def _loop_schedule(self, layer, bias: bool, force: dict, mkn):
+    def _loop_schedule(self, layer, bias: bool, force: dict, loop_fits):
         """The best LOOP_WS schedule the loop unit can run (reduction innermost when split), or None."""
         tries = [force] + ([] if "stationary" in force else [{**force, "stationary": "output"}])
         for f in tries:
@@ -224,7 +231,7 @@ class _FunctionTiler:
                 sched, cost, _ = run_scheduler(layer, self.ctx.target, force=f, bias=bias)
             except ScheduleError:
                 continue
-            if loop_form_fits(sched, mkn, self.ctx.target):
+            if loop_fits(sched):
                 return sched, cost
         return None
 
@@ -258,11 +265,18 @@ class _FunctionTiler:
         stride-1 one over a view that holds only the pixels it reads: the input as
         ``[N*H/s, s, W/s, s*C]`` (pixel (oh, ow) is element ``[n*H/s + oh, 0, ow, 0:C]``),
         one output row per batch entry. The input tile then moves the pixels the tile
-        reads, not the full (s times wider and taller) window."""
+        reads, not the full (s times wider and taller) window. For stride 2 the
+        LOOP_CONV_WS form (``downsample``: the loop unit reads every other pixel) is the
+        alternative the cost model may prefer."""
         s = layer.stride
         n, h, wd, c, oc = layer.batch, layer.in_h, layer.in_w, layer.in_c, layer.out_c
         oh, ow = h // s, wd // s
-        sched = self.schedule(op, layer, bias is not None)
+        g = ConvGeometry(n, h, wd, c, oc, 1, 1, oh, ow, s, 1, 0, 0)
+        fits = (lambda sc: loop_conv_fits(sc, g, self.ctx.target, epi.raw)) if downsampled(g) else None
+        sched = self.schedule(op, layer, bias is not None, loop_fits=fits, loop_default=LOOP_CONV_FORM)
+        if sched.form == "loop":
+            LoopConvTiler(self.b, sched, x, w, dest, bias, g, epi, self.ctx.target).run()
+            return
         t = dict(sched.tiles)
         rows = t["oh"] if t["b"] == 1 or t["oh"] < oh else t["b"] * oh
         tiles = {**t, "b": rows, "oh": 1}
@@ -285,7 +299,8 @@ class _FunctionTiler:
             dest = self.collapse(dest, [lead, [len(ashape) - 1]])
         m, k, n = int(np.prod(ashape[:-1])), ashape[-1], wshape[-1]
         bias = self.operand(op.bias) if op.bias is not None else None
-        sched = self.schedule(op, MatmulLayer(m, k, n, name=op_label(op)), bias is not None, loop_mkn=(m, k, n))
+        sched = self.schedule(op, MatmulLayer(m, k, n, name=op_label(op)), bias is not None,
+                              loop_fits=self._matmul_fits((m, k, n)))
         self.emit_matmul(sched, a, w, dest, bias, (m, k, n), self.epilogue(op))
 
     def conv(self, op: graph.Conv2DOp, dest: SSAValue) -> None:
@@ -314,7 +329,7 @@ class _FunctionTiler:
         if pointwise and any(op.padding) and layer.pad == 0:
             raise TilingError(f"{op_label(op)}: a 1x1 convolution with asymmetric padding is not supported")
         if pointwise and not any(op.padding):
-            sched = self.schedule(op, layer, bias is not None, loop_mkn=(n * h * wd, c, oc))
+            sched = self.schedule(op, layer, bias is not None, loop_fits=self._matmul_fits((n * h * wd, c, oc)))
             a = self.collapse(x, [[0, 1, 2], [3]])
             wm = self.collapse(w, [[0, 1, 2], [3]])
             out = self.collapse(dest, [[0, 1, 2], [3]])
@@ -331,12 +346,20 @@ class _FunctionTiler:
             if forced_c is not None and forced_c % dim and forced_c != c:
                 raise TilingError(f"{op_label(op)}: depthwise channel tile {forced_c} must be a multiple of "
                                   f"DIM={dim} or all {c} channels")
-        sched = self.schedule(op, layer, bias is not None, {"c": c} if depthwise and c <= dim else {})
+        g = ConvGeometry(n, h, wd, c, oc, kh, kw, oh, ow, sh, dh, top, left)
+        fits = None if depthwise else (lambda s: loop_conv_fits(s, g, self.ctx.target, epi.raw))
+        sched = self.schedule(op, layer, bias is not None, {"c": c} if depthwise and c <= dim else {},
+                              loop_fits=fits, loop_default=LOOP_CONV_FORM)
+        if sched.form == "loop":
+            LoopConvTiler(self.b, sched, x, w, dest, bias, g, epi, self.ctx.target).run()
+            return
         if depthwise:
             w = self.global_of(expand_depthwise(self.constant_data(op, op.weight), dim), op.weight.type.element_type,
                                "dw_weights")
-        g = ConvGeometry(n, h, wd, c, oc, kh, kw, oh, ow, sh, dh, top, left)
         ConvTiler(self.b, sched, x, w, dest, bias, g, epi, self.zeros, dim).run()
+
+    def _matmul_fits(self, mkn):
+        return lambda s: loop_form_fits(s, mkn, self.ctx.target)
 
     def emit_matmul(self, sched, a, w, out, bias, mkn, epi: Epilogue) -> None:
         if sched.form == "loop":
@@ -346,6 +369,11 @@ class _FunctionTiler:
 
     def zeros(self, shape) -> SSAValue:
         return self.global_of(np.zeros(shape, np.int8), op_element_i8(), "zeros")
+
+
+def _pointwise(layer: ConvLayer) -> bool:
+    """A 1x1 stride-1 unpadded dense convolution (scheduled as a matmul)."""
+    return layer.kernel_h == layer.kernel_w == 1 and layer.stride == 1 and layer.pad == 0 and layer.groups == 1
 
 
 def op_element_i8():

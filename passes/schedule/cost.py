@@ -25,7 +25,8 @@ fused preload+computes, steps, ...) are the product terms of ``terms.py``. Model
   issued mvin/mvout/compute pair). Loop form: per step the host issues the loop's
   config words and the loop (LOOP_WS 6, LOOP_CONV_WS 7 instructions) plus one loop
   iteration; the unroller generates every mvin/mvout/preload/compute at
-  ``lat_loop_unroll_issue`` each.
+  ``lat_loop_unroll_issue`` each; the load stream pays one memory latency per step
+  (a loop's move-ins start only when the loop unit starts it).
 * Overlap. Double-buffered: ``prologue + max(load, store, memory, compute, issue,
   compute + HOST_EXEC_INTERFERENCE * host issue) + epilogue`` with prologue = latency +
   loading the first (full) tile and epilogue = mesh drain + storing one full output tile + latency. Single-buffered: every step
@@ -163,6 +164,9 @@ class Model:
             else:
                 add("issue_host", {"const": t.host_issue_cycles * N_CONFIG_INSTRS,
                                    "steps": t.host_issue_cycles * words + t.host_loop_overhead_cycles})
+                # A loop's move-ins start only when the loop unit starts the loop, so the
+                # DMA pipeline refills once per step: one memory latency on the load stream.
+                add("load", {"steps": L})
                 u = t.lat_loop_unroll_issue
                 unroll = {k: u * v for k, v in {**mvin, **mvout}.items()}
                 unroll["triples"] = unroll.get("triples", 0) + 2 * u

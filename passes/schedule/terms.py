@@ -14,7 +14,7 @@ per-feature minima. ``cost.py`` turns terms into cycles.
 from __future__ import annotations
 
 from functools import lru_cache
-from math import ceil
+from math import ceil, gcd
 
 import numpy as np
 
@@ -27,7 +27,9 @@ class DmaRates:
 
     A DRAM row of ``W`` elements moved by mvins/mvouts of at most ``blocks*DIM``
     columns is split per instruction into requests of at most ``dma_max_request_bytes``;
-    a request of ``b`` bytes costs ``max(ceil(b/bus), b/mem_bytes_per_cycle,
+    requests never cross a ``dma_max_request_bytes``-aligned boundary (a tile that starts
+    mid-way in a DRAM row costs an extra request per row; the row base is taken as
+    aligned); a request of ``b`` bytes costs ``max(ceil(b/bus), b/mem_bytes_per_cycle,
     (latency + ceil(b/bus))/max_inflight)``: bus beats, DRAM bandwidth, or its share
     of the latency when only ``max_inflight`` requests may be outstanding.
     """
@@ -36,19 +38,35 @@ class DmaRates:
         self.t = target
         self.row = lru_cache(maxsize=None)(self._row)
 
+    def rows_over_tiles(self, size: int, tile: int, elem_bytes: int, blocks: int) -> float:
+        """Sum of ``row`` over the tiles of a contiguous dim (tile i starts ``i*tile``
+        elements into a request-aligned DRAM row; the offsets repeat with a short period)."""
+        m = self.t.dma_max_request_bytes
+        n, last = trips(size, tile)
+        period = m // gcd(tile * elem_bytes, m)
+        full = sum(((n - 2 - i) // period + 1) * self.row(tile, elem_bytes, blocks, (i * tile * elem_bytes) % m)
+                   for i in range(min(n - 1, period)))
+        return full + self.row(last, elem_bytes, blocks, ((n - 1) * tile * elem_bytes) % m)
+
     def request(self, nbytes: int) -> float:
         t = self.t
         beats = ceil(nbytes / t.dma_bus_bytes)
         return max(beats, nbytes / t.mem_bytes_per_cycle, (t.mem_latency_cycles + beats) / t.dma_max_inflight)
 
-    def chunk(self, nbytes: int) -> float:
-        q, r = divmod(nbytes, self.t.dma_max_request_bytes)
-        return q * self.request(self.t.dma_max_request_bytes) + (self.request(r) if r else 0.0)
+    def chunk(self, nbytes: int, offset: int = 0) -> float:
+        """One mvin/mvout's row piece of ``nbytes`` starting ``offset`` bytes past a
+        request-aligned address: requests never cross a ``dma_max_request_bytes`` boundary."""
+        m = self.t.dma_max_request_bytes
+        head = min(nbytes, (m - offset % m) % m)
+        q, r = divmod(nbytes - head, m)
+        return (self.request(head) if head else 0.0) + q * self.request(m) + (self.request(r) if r else 0.0)
 
-    def _row(self, width: int, elem_bytes: int, blocks: int) -> float:
+    def _row(self, width: int, elem_bytes: int, blocks: int, offset: int = 0) -> float:
         cols = blocks * self.t.dim
         q, r = divmod(width, cols)
-        return q * self.chunk(cols * elem_bytes) + (self.chunk(r * elem_bytes) if r else 0.0)
+        step = cols * elem_bytes
+        return (sum(self.chunk(step, offset + i * step) for i in range(q))
+                + (self.chunk(r * elem_bytes, offset + q * step) if r else 0.0))
 
 
 def _over_tiles(size: int, tile: int, f) -> float:
@@ -79,13 +97,13 @@ def _single_features(size: int, tile: int, target: Target, dma: DmaRates, depthw
         "first_pad": float(ceil(t / dim) * dim),
         "rows_ws": _over_tiles(D, t, ws_rows),
         "blkdim": _over_tiles(D, t, lambda v: ceil(v / dim) * dim),
-        "rc_in": _over_tiles(D, t, lambda v: dma.row(v, e_in, sb)),
+        "rc_in": dma.rows_over_tiles(D, t, e_in, sb),
         "ch_in": _over_tiles(D, t, lambda v: ceil(v / (sb * dim))),
-        "rc_out": _over_tiles(D, t, lambda v: dma.row(v, e_in, ob)),
-        "rc_full_out": _over_tiles(D, t, lambda v: dma.row(v, e_acc, ob)),
+        "rc_out": dma.rows_over_tiles(D, t, e_in, ob),
+        "rc_full_out": dma.rows_over_tiles(D, t, e_acc, ob),
         "ch_out": _over_tiles(D, t, lambda v: ceil(v / (ob * dim))),
-        "rc_acc": _over_tiles(D, t, lambda v: dma.row(v, e_acc, ab)),
-        "rc_res": _over_tiles(D, t, lambda v: dma.row(v, e_in, ab)),
+        "rc_acc": dma.rows_over_tiles(D, t, e_acc, ab),
+        "rc_res": dma.rows_over_tiles(D, t, e_in, ab),
         "ch_acc": _over_tiles(D, t, lambda v: ceil(v / (ab * dim))),
         "first_rc_in": dma.row(t, e_in, sb),
         "first_rc_out": dma.row(t, e_in, ob),

@@ -62,6 +62,7 @@ def walk(layer, tiles, order, t, bias=True):
         size = {d: r[d][1] for d in r}
         if p.kind == "matmul":
             a_rows, a_w, a_mv = size["m"], size["k"], ceil(size["m"] / dim)
+            a_d, c_d = "k", "n"
             pix_rows, pix_blk, col = size["m"], ceil(size["m"] / dim), size["n"]
             iblocks = blocks(size["m"])
             kblocks, jblocks = blocks(size["k"]), len(blocks(size["n"]))
@@ -71,13 +72,16 @@ def walk(layer, tiles, order, t, bias=True):
             red = "c" if p.kind == "depthwise" else "ic"
             a_rows, a_w, a_mv = size["b"] * ch * cw, size[red], size["b"] * ch * ceil(cw / dim)
             col = size["c" if p.kind == "depthwise" else "oc"]
+            a_d, c_d = red, "c" if p.kind == "depthwise" else "oc"
             pix_rows = size["b"] * size["oh"] * size["ow"]
             pix_blk = size["b"] * size["oh"] * ceil(size["ow"] / dim)
             iblocks = blocks(size["ow"]) * (size["b"] * size["oh"])
             kk = size["kh"] * size["kw"]
             kblocks, jblocks = blocks(size[red]) * kk, len(blocks(col))
+        # a tile starting mid-way in a (request-aligned) DRAM row starts at this offset
+        off = lambda d, e: (r[d][0] * e) % t.dma_max_request_bytes  # noqa: E731
         if key(s, "A") != prev["A"]:
-            acc["load"] += a_rows * dma.row(a_w, e_in, sb)
+            acc["load"] += a_rows * dma.row(a_w, e_in, sb, off(a_d, e_in))
             acc["bytes"] += a_rows * a_w * e_in
             acc["mvin"] += a_mv * ceil(a_w / (sb * dim))
         if key(s, "B") != prev["B"]:
@@ -89,7 +93,7 @@ def walk(layer, tiles, order, t, bias=True):
             else:
                 b_rows = size["k"] if p.kind == "matmul" else kk * size["ic"]
                 b_blk = ceil(size["k"] / dim) if p.kind == "matmul" else kk * ceil(size["ic"] / dim)
-                acc["load"] += b_rows * dma.row(col, e_in, sb)
+                acc["load"] += b_rows * dma.row(col, e_in, sb, off(c_d, e_in))
                 acc["bytes"] += b_rows * col * e_in
                 acc["mvin"] += b_blk * ceil(col / (sb * dim))
         prev = {"A": key(s, "A"), "B": key(s, "B")}
@@ -97,13 +101,13 @@ def walk(layer, tiles, order, t, bias=True):
         if si == 0 or ckeys[si - 1] != ck:  # visit starts: bias or partial sums into the accumulator
             seen[ck] += 1
             if seen[ck] > 1 or bias:
-                acc["load"] += pix_rows * dma.row(col, e_acc, ab)
+                acc["load"] += pix_rows * dma.row(col, e_acc, ab, off(c_d, e_acc))
                 acc["bytes"] += pix_rows * col * e_acc
                 acc["mvin"] += pix_blk * ceil(col / (ab * dim))
         if si == len(steps) - 1 or ckeys[si + 1] != ck:  # visit ends: final store or spill
             final = seen[ck] == total_visits[ck]
             eb = e_in if final else e_acc
-            acc["store"] += pix_rows * dma.row(col, eb, ob)
+            acc["store"] += pix_rows * dma.row(col, eb, ob, off(c_d, eb))
             acc["bytes"] += pix_rows * col * eb
             acc["mvout"] += pix_blk * ceil(col / (ob * dim))
         r0 = iblocks[0]
