@@ -45,7 +45,7 @@ def target_spec(target: Target) -> str:
 def compile_module(module: ModuleOp, target: Target | str | None = None, *, tiles: str = "", stationary: str = "",
                    double_buffer: bool = True, name: str | None = None, form: str = "") -> Program:
     """Run ``gemforge-pipeline`` on a graph-dialect module (in place) and encode it."""
-    from gemforge.passes.gemmini_pipeline import pipeline_passes
+    from gemforge.passes.gemforge_pipeline import pipeline_passes
     from gemforge.testing import context
 
     t = _target(target)

@@ -7,7 +7,7 @@ fence, at the end of ``program.items``.
 
 * :func:`emit_bnb`: the optimizing path. The op becomes a one-op graph module (its
   non-constant operands as arguments ``in0``, ``in1``, ...; constants copied in), runs
-  through ``gemforge-pipeline`` (:func:`gemforge.passes.gemmini_pipeline.pipeline_passes`),
+  through ``gemforge-pipeline`` (:func:`gemforge.passes.gemforge_pipeline.pipeline_passes`),
   and the encoder (:mod:`gemforge.backends.gemmini.encode`) writes it into the shared
   Program through :class:`_LayerSink`, which binds the layer's argument tensors to the
   network's tensors so every address is final.
@@ -113,7 +113,7 @@ def emit_bnb(program: Program, op: Operation, prefix: str, inputs: list[Tensor],
     (``<prefix>.<k>-<pass>.mlir``); ``spec``: how the passes find the target (a TOML
     path or built-in name; default ``target.name``)."""
     from gemforge.backends.gemmini.encode import _Encoder
-    from gemforge.passes.gemmini_pipeline import pipeline_passes
+    from gemforge.passes.gemforge_pipeline import pipeline_passes
     from gemforge.testing import context
 
     module = single_op_module(op)

@@ -23,7 +23,7 @@ _PASSES: dict[str, tuple[str, str]] = {
     "double-buffer": ("double_buffer", "DoubleBuffer"),
     "convert-graph-to-tile": ("convert_graph_to_tile", "ConvertGraphToTile"),
     "convert-tile-to-gemmini": ("convert_tile_to_gemmini", "ConvertTileToGemmini"),
-    "gemforge-pipeline": ("gemmini_pipeline", "GemforgePipeline"),
+    "gemforge-pipeline": ("gemforge_pipeline", "GemforgePipeline"),
 }
 
 
