@@ -52,3 +52,33 @@ class TemplateCache:
             return f.copy(), off.copy(), r2.copy()
         table = np.array([0, *bases], np.uint64)
         return f.copy(), off + table[sel], r2.copy()
+
+
+class LoopUnroller:
+    """What the LOOP_WS and LOOP_CONV_WS unrollers share: the config-word registers.
+
+    ``record`` decodes one host-issued word into the registers and returns the decoded
+    record when it is the unroller's own loop command (then ``self.regs`` holds every
+    field of the loop), else None.
+    """
+
+    LOOP_FUNCT: int
+    OPERANDS: tuple[str, ...]
+
+    def __init__(self, target):
+        self.t = target
+        self.regs: dict[str, int] = {}
+        self.loops_started = 0
+        self.acc_half = 0  # current accumulator half for D/C (toggles after loops with C != 0)
+        self.templates = TemplateCache(self.OPERANDS)
+
+    def record(self, index: int, funct: int, rs1: int, rs2: int):
+        from gemforge.backends.gemmini import isa
+        from gemforge.sim.errors import insn_error
+
+        try:
+            rec = isa.decode(funct, rs1, rs2)
+        except isa.IsaError as e:
+            raise insn_error(index, funct, rs1, rs2, str(e)) from None
+        self.regs.update(rec.fields)
+        return rec if funct == self.LOOP_FUNCT else None

@@ -42,7 +42,7 @@ import numpy as np
 
 from gemforge.backends.gemmini import isa
 from gemforge.sim.errors import insn_error
-from gemforge.sim.unroll_cache import TemplateCache
+from gemforge.sim.unroll_cache import LoopUnroller
 from gemforge.target import Target
 
 _UNSUPPORTED = ("trans_output_1203", "trans_weight_1203", "trans_weight_0132", "trans_input_3120", "input_dilated")
@@ -71,21 +71,12 @@ class ConvGeom:
     acc_start: int
 
 
-class ConvUnroller:
-    def __init__(self, target: Target):
-        self.t = target
-        self.regs: dict[str, int] = {}
-        self.loops_started = 0
-        self.acc_half = 0
-        self.templates = TemplateCache(("weights", "output", "bias", "input"))
+class ConvUnroller(LoopUnroller):
+    LOOP_FUNCT = isa.LOOP_CONV_WS
+    OPERANDS = ("weights", "output", "bias", "input")
 
     def command(self, index: int, funct: int, rs1: int, rs2: int):
-        try:
-            rec = isa.decode(funct, rs1, rs2)
-        except isa.IsaError as e:
-            raise insn_error(index, funct, rs1, rs2, str(e)) from None
-        self.regs.update(rec.fields)
-        if funct != isa.LOOP_CONV_WS:
+        if self.record(index, funct, rs1, rs2) is None:
             return None
         if "batch_size" not in self.regs or "weights" not in self.regs or "bias" not in self.regs:
             raise insn_error(index, funct, rs1, rs2, "loop_conv_ws before all of its config words")

@@ -28,7 +28,7 @@ import numpy as np
 
 from gemforge.backends.gemmini import isa
 from gemforge.sim.errors import insn_error
-from gemforge.sim.unroll_cache import TemplateCache
+from gemforge.sim.unroll_cache import LoopUnroller
 from gemforge.target import Target
 
 _OFFSET_MASK = 0xFFFFFFFF  # LoopMatmul.castDramOffset
@@ -43,22 +43,14 @@ def _arrays(insns: list[tuple[int, int, int]]):
     return np.array(f, np.int64), np.array(a, np.uint64), np.array(b, np.uint64)
 
 
-class MatmulUnroller:
-    def __init__(self, target: Target):
-        self.t = target
-        self.regs: dict[str, int] = {}
-        self.loops_started = 0
-        self.acc_half = 0  # current accumulator half for D/C (toggles after loops with C != 0)
-        self.templates = TemplateCache(("A", "B", "C", "D"))
+class MatmulUnroller(LoopUnroller):
+    LOOP_FUNCT = isa.LOOP_WS
+    OPERANDS = ("A", "B", "C", "D")
 
     def command(self, index: int, funct: int, rs1: int, rs2: int):
         """Record a config word, or generate the instructions of a LOOP_WS (three arrays)."""
-        try:
-            rec = isa.decode(funct, rs1, rs2)
-        except isa.IsaError as e:
-            raise insn_error(index, funct, rs1, rs2, str(e)) from None
-        self.regs.update(rec.fields)
-        if funct != isa.LOOP_WS:
+        rec = self.record(index, funct, rs1, rs2)
+        if rec is None:
             return None
         need = ("I", "A", "D", "A_stride", "D_stride")
         if any(k not in self.regs for k in need):
