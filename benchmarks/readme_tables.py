@@ -30,7 +30,7 @@ def layers_section(data: dict) -> list[str]:
            "`python benchmarks/layers.py --suite all --json benchmarks/results/layers.json`", "",
            "| suite | layers | geomean speedup | slower than library | geomean fraction of roofline | bit-exact | mean abs cost-model error |",
            "|---|---|---|---|---|---|---|"]
-    for suite, s in data["summary"].items():
+    for suite, s in data["summary"].get("suites", data["summary"]).items():
         if not isinstance(s, dict) or "geomean_speedup" not in s:
             continue
         err = s.get("mean_abs_cost_model_error")
@@ -52,7 +52,8 @@ def models_section(data: dict) -> list[str]:
     for r in data["models"]:
         b = r.get("bnb", {})
         if "error" in r or "error" in b:
-            out.append(f"| {r['model']} | - | - | - | - | - | - | {(r.get('error') or b.get('error'))[:80]} |")
+            err = (r.get("error") or b.get("error")).replace("onnx import: ", "").split(" (no ")[0]
+            out.append(f"| {r['model']} | - | - | - | - | - | - | not run: {err} |")
             continue
         lib = r.get("library", {})
         c = b.get("check")
