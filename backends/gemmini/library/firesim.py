@@ -10,14 +10,29 @@ is exactly P x Q: in = (P - 1) * stride + R - 2 * pad.
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from gemforge.errors import GemforgeError
 from gemforge.layers import ConvLayer, Layer, MatmulLayer
 
-#: Default location, relative to the repository root (the data stays outside the repo).
-DEFAULT_CSV = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "firesim" / "gemmini-auto-calibration.csv"
+_SHARED_CSV = Path("shared") / "data" / "firesim" / "gemmini-auto-calibration.csv"
+
+
+def find_default_csv() -> Path:
+    """Where the measurements are by default: ``$GEMFORGE_FIRESIM_CSV``, else ``../shared``
+    beside the repository, found from the working directory (the repository root, as CI and
+    the benchmarks run) or from this source tree (an editable install). The data stays
+    outside the repository; an installed package has no copy of it."""
+    env = os.environ.get("GEMFORGE_FIRESIM_CSV")
+    if env:
+        return Path(env)
+    candidates = [Path.cwd().resolve().parent / _SHARED_CSV, Path(__file__).resolve().parents[4] / _SHARED_CSV]
+    return next((c for c in candidates if c.is_file()), candidates[0])
+
+
+DEFAULT_CSV = find_default_csv()
 
 REQUIRED = (
     "prob.N", "prob.C", "prob.K", "prob.P", "prob.Q", "prob.R", "prob.S",
