@@ -52,3 +52,22 @@ def check_network(module, *, schedule: str = "bnb", seed: int = 0, timing: bool 
         assert got.dtype == want.dtype and got.shape == want.shape, name
         np.testing.assert_array_equal(got, want, err_msg=name)
     return net, result
+
+
+def save_float_model(path, nodes, weights, *, input_shape, output, output_shape, extra_inits=(), seed=0,
+                     name="model") -> None:
+    """Write a small float ONNX model (opset 13) for tests: ``weights`` maps initializer
+    names to ``(shape, std)``, drawn in order from one seeded normal generator; input ``x``
+    of ``input_shape``, one float output. ``extra_inits`` are ready-made TensorProtos."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(seed)
+    inits = [numpy_helper.from_array((rng.standard_normal(shape) * std).astype(np.float32), n)
+             for n, (shape, std) in weights.items()]
+    graph = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(input_shape))],
+                              [helper.make_tensor_value_info(output, TensorProto.FLOAT, list(output_shape))],
+                              [*inits, *extra_inits])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, path)

@@ -7,9 +7,8 @@ network's own shapes and parameters, must compute the simulator's results bit fo
 from __future__ import annotations
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 from gemforge import sim
 from gemforge.backends.gemmini import isa
@@ -19,17 +18,13 @@ from gemforge.backends.gemmini.program import HostOp, Program
 from gemforge.frontends.onnx import load_model
 from gemforge.network import compile_network
 from gemforge.network_build import ACCELERATOR, HOST
+from gemforge.network_testing import save_float_model
 
 from c_roundtrip import assert_same_stream, needs_cc
 
 
 def residual_model(path) -> None:
     """A float ONNX model with a residual add; the importer quantizes it to int8."""
-    rng = np.random.default_rng(0)
-
-    def init(name, shape, std):
-        return numpy_helper.from_array((rng.standard_normal(shape) * std).astype(np.float32), name)
-
     nodes = [
         helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
         helper.make_node("Relu", ["c1"], ["r1"]),
@@ -41,14 +36,10 @@ def residual_model(path) -> None:
         helper.make_node("Reshape", ["g", "shape"], ["f"]),
         helper.make_node("Gemm", ["f", "wf", "bf"], ["logits"], transB=1),
     ]
-    inits = [init("w1", (16, 3, 3, 3), 0.3), init("b1", (16,), 0.05), init("w2", (16, 16, 3, 3), 0.1),
-             init("b2", (16,), 0.05), init("wf", (10, 16), 0.25), init("bf", (10,), 0.05),
-             numpy_helper.from_array(np.array([1, 16], np.int64), "shape")]
-    graph = helper.make_graph(nodes, "residual", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
-                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])], inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.save(model, path)
+    weights = {"w1": ((16, 3, 3, 3), 0.3), "b1": ((16,), 0.05), "w2": ((16, 16, 3, 3), 0.1), "b2": ((16,), 0.05),
+               "wf": ((10, 16), 0.25), "bf": ((10,), 0.05)}
+    save_float_model(path, nodes, weights, input_shape=(1, 3, 16, 16), output="logits", output_shape=(1, 10),
+                     extra_inits=[numpy_helper.from_array(np.array([1, 16], np.int64), "shape")], name="residual")
 
 
 @pytest.fixture(scope="module")

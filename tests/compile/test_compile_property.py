@@ -9,25 +9,12 @@ simulates it (functional model only) and compares bit for bit with gemforge.refe
 
 from __future__ import annotations
 
-import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gemforge.compile import compile_layer, run
 from gemforge.layers import ConvLayer, MatmulLayer
-from gemforge.target import default
 
-TARGET = default()
-
-
-def _check(layer, data, **kw):
-    program, info = compile_layer(layer, TARGET, **kw)
-    rng = np.random.default_rng(data.draw(st.integers(0, 2**16), label="input seed"))
-    x = rng.integers(-128, 128, size=layer.input_shape, dtype=np.int8)
-    out = run(program, {"input": x}, TARGET, timing=False).outputs["output"]
-    expected = info.expected(x)
-    assert out.dtype == expected.dtype and out.shape == expected.shape
-    np.testing.assert_array_equal(out, expected)
+from compile_check import check_layer
 
 
 def _epilogue(data) -> dict:
@@ -60,7 +47,7 @@ def _forced(data, dims: dict[str, int]) -> dict:
 @settings(max_examples=25, deadline=None)
 @given(m=st.integers(1, 70), k=st.integers(1, 80), n=st.integers(1, 70), data=st.data())
 def test_random_matmuls_match_numpy(m, k, n, data):
-    _check(MatmulLayer(m, k, n), data, **_epilogue(data), **_forced(data, {"m": m, "n": n, "k": k}))
+    check_layer(MatmulLayer(m, k, n), data, **_epilogue(data), **_forced(data, {"m": m, "n": n, "k": k}))
 
 
 @settings(max_examples=25, deadline=None)
@@ -84,7 +71,7 @@ def test_random_convs_match_numpy(hw, c, oc, kernel, stride, pad, dilation, batc
         dims.update(oc=oc, ic=c)
     else:
         dims = {"m": batch * h * w, "n": oc, "k": c}
-    _check(layer, data, **_epilogue(data), **_forced(data, dims))
+    check_layer(layer, data, **_epilogue(data), **_forced(data, dims))
 
 
 @settings(max_examples=20, deadline=None)
@@ -104,7 +91,7 @@ def test_loop_ws_form_matches_numpy(m, k, n, pointwise, data):
         tk = int(forced["tiles"].split("k=")[1].split(",")[0])
         if tk < k:  # a split reduction runs innermost in the loop form
             forced["stationary"] = "output"
-    _check(layer, data, form="loop", **_epilogue(data), **forced)
+    check_layer(layer, data, form="loop", **_epilogue(data), **forced)
 
 
 @settings(max_examples=15, deadline=None)
@@ -114,4 +101,4 @@ def test_strided_pointwise_matches_numpy(oh, ow, stride, c, oc, batch, data):
     """1x1 convolutions of stride > 1 read a strided view of the input (only their pixels)."""
     layer = ConvLayer(batch, oh * stride, ow * stride, c, oc, 1, 1, stride, 0)
     dims = {"b": batch, "oh": oh, "ow": ow, "oc": oc, "ic": c}
-    _check(layer, data, **_epilogue(data), **_forced(data, dims))
+    check_layer(layer, data, **_epilogue(data), **_forced(data, dims))

@@ -9,26 +9,14 @@ simulated result must equal gemforge.reference bit for bit.
 
 from __future__ import annotations
 
-import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gemforge.compile import compile_layer, run
 from gemforge.layers import ConvLayer
-from gemforge.target import default
 
-TARGET = default()
+from compile_check import check_layer
+
 CLASS = {"b": "weight", "oh": "weight", "ow": "weight", "oc": "input", "ic": "output"}
-
-
-def _check(layer, data, **kw):
-    program, info = compile_layer(layer, TARGET, **kw)
-    rng = np.random.default_rng(data.draw(st.integers(0, 2**16), label="input seed"))
-    x = rng.integers(-128, 128, size=layer.input_shape, dtype=np.int8)
-    out = run(program, {"input": x}, TARGET, timing=False).outputs["output"]
-    expected = info.expected(x)
-    assert out.dtype == expected.dtype and out.shape == expected.shape
-    np.testing.assert_array_equal(out, expected)
 
 
 @settings(max_examples=30, deadline=None)
@@ -53,7 +41,7 @@ def test_loop_conv_form_matches_reference(hw, c, oc, kernel, stride, pad, batch,
         forced["tiles"] = ",".join(f"{d}={t}" for d, t in tiles.items())
         if looping:
             forced["stationary"] = data.draw(st.sampled_from(looping), label="stationary")
-    _check(layer, data, form="loop", bias=bias, output_scale=scale, activation="relu" if relu else "none",
+    check_layer(layer, data, form="loop", bias=bias, output_scale=scale, activation="relu" if relu else "none",
            seed=data.draw(st.integers(0, 99), label="seed"), **forced)
 
 
@@ -61,7 +49,7 @@ def test_loop_conv_form_matches_reference(hw, c, oc, kernel, stride, pad, batch,
 @given(hw=st.integers(7, 12), data=st.data())
 def test_stem_like_conv_matches_reference(hw, data):
     """A 3-channel 7x7 stride-2 stem (several kernel columns per scratchpad row)."""
-    _check(ConvLayer(1, hw, hw, 3, 20, 7, 7, 2, 3), data, form="loop", bias=True, output_scale=0.01,
+    check_layer(ConvLayer(1, hw, hw, 3, 20, 7, 7, 2, 3), data, form="loop", bias=True, output_scale=0.01,
            activation="relu")
 
 
@@ -75,4 +63,4 @@ def test_downsampled_pointwise_matches_reference(oh, ow, c, oc, batch, bias, dat
     if data.draw(st.booleans(), label="split"):
         forced = {"tiles": f"oh={data.draw(st.integers(1, oh), label='oh')},ic={max(1, (c + 1) // 2)}",
                   "stationary": "output"}
-    _check(layer, data, form="loop", bias=bias, output_scale=0.01, activation="relu", **forced)
+    check_layer(layer, data, form="loop", bias=bias, output_scale=0.01, activation="relu", **forced)

@@ -8,18 +8,14 @@ from pathlib import Path
 import sys
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
+
+from gemforge.network_testing import save_float_model
 
 
 def small_model(path) -> None:
     """conv 3x3 + relu -> maxpool -> conv 1x1 -> average pool -> reshape -> gemm -> softmax."""
-    rng = np.random.default_rng(0)
-
-    def init(name, shape, std):
-        return numpy_helper.from_array((rng.standard_normal(shape) * std).astype(np.float32), name)
-
     nodes = [
         helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
         helper.make_node("Relu", ["c1"], ["r1"]),
@@ -31,14 +27,10 @@ def small_model(path) -> None:
         helper.make_node("Gemm", ["f", "wf", "bf"], ["logits"], transB=1),
         helper.make_node("Softmax", ["logits"], ["prob"]),
     ]
-    inits = [init("w1", (16, 3, 3, 3), 0.3), init("b1", (16,), 0.05), init("w2", (16, 16, 1, 1), 0.35),
-             init("b2", (16,), 0.05), init("wf", (10, 16), 0.25), init("bf", (10,), 0.05),
-             numpy_helper.from_array(np.array([1, 16], np.int64), "shape")]
-    graph = helper.make_graph(nodes, "small", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
-                              [helper.make_tensor_value_info("prob", TensorProto.FLOAT, [1, 10])], inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.save(model, path)
+    weights = {"w1": ((16, 3, 3, 3), 0.3), "b1": ((16,), 0.05), "w2": ((16, 16, 1, 1), 0.35), "b2": ((16,), 0.05),
+               "wf": ((10, 16), 0.25), "bf": ((10,), 0.05)}
+    save_float_model(path, nodes, weights, input_shape=(1, 3, 16, 16), output="prob", output_shape=(1, 10),
+                     extra_inits=[numpy_helper.from_array(np.array([1, 16], np.int64), "shape")], name="small")
 
 
 def gemforge(*args, cwd=None):
