@@ -112,7 +112,7 @@ def emit_bnb(program: Program, op: Operation, prefix: str, inputs: list[Tensor],
     ``dump_dir``: write the layer's IR before and after each pass there
     (``<prefix>.<k>-<pass>.mlir``); ``spec``: how the passes find the target (a TOML
     path or built-in name; default ``target.name``)."""
-    from gemforge.backends.gemmini.encode import _Encoder
+    from gemforge.backends.gemmini.encode import encode_function
     from gemforge.passes.gemforge_pipeline import pipeline_passes
     from gemforge.testing import context
 
@@ -127,9 +127,7 @@ def emit_bnb(program: Program, op: Operation, prefix: str, inputs: list[Tensor],
     fn = next(o for o in module.ops if isinstance(o, func.FuncOp))
     bindings = {f"in{i}": t for i, t in enumerate(inputs)}
     bindings["output"] = output
-    enc = _Encoder(module, fn, _LayerSink(program, prefix, bindings))
-    enc.tensors()
-    enc.block(fn.body.block)
+    encode_function(module, fn, _LayerSink(program, prefix, bindings))
 
 
 def _activation(op) -> str:

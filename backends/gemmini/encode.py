@@ -189,10 +189,17 @@ def encode(module: ModuleOp, target: Target, name: str | None = None) -> Program
         raise EncodeError(f"encode: expected one function{f' named {name}' if name else ''}, found {len(fns)}")
     fn = fns[0]
     program = Program(target.name, name=fn.sym_name.data)
+    encode_function(module, fn, program)
+    return program
+
+
+def encode_function(module: ModuleOp, fn: func.FuncOp, program) -> None:
+    """Append function ``fn``'s tensors and instructions to ``program`` (a Program, or any
+    object with its builder methods, e.g. one that binds the function's arguments to
+    tensors a caller already placed)."""
     enc = _Encoder(module, fn, program)
     enc.tensors()
     try:
         enc.block(fn.body.block)
     except Undecidable as e:
         raise EncodeError(f"@{fn.sym_name.data}: {e} depends on a loop variable in a non-affine way") from None
-    return program
