@@ -26,15 +26,7 @@ from gemforge.backends.gemmini.program import Program
 from gemforge.dialects import graph
 from gemforge.errors import GemforgeError
 from gemforge.layers import ConvLayer, Layer, MatmulLayer
-from gemforge.target import Target, default
-
-
-def _target(target: Target | str | None) -> Target:
-    from gemforge.target import load
-
-    if target is None:
-        return default()
-    return load(target) if isinstance(target, str) else target
+from gemforge.target import Target, resolve
 
 
 def target_spec(target: Target) -> str:
@@ -48,7 +40,7 @@ def compile_module(module: ModuleOp, target: Target | str | None = None, *, tile
     from gemforge.passes.gemforge_pipeline import pipeline_passes
     from gemforge.testing import context
 
-    t = _target(target)
+    t = resolve(target)
     ctx = context()
     for p in pipeline_passes(t.name, tiles, stationary, "true" if double_buffer else "false", form):
         p.apply(ctx, module)
@@ -115,7 +107,7 @@ def compile_layer(layer: Layer, target: Target | str | None = None, *, weights: 
     """
     from gemforge.backends.gemmini import library
 
-    t = _target(target)
+    t = resolve(target)
     rand_w, rand_b = library.random_parameters(layer, seed, bias is True)
     w = rand_w if weights is None else np.asarray(weights, np.int8)
     b = rand_b if bias is True else (None if bias is None or bias is False else np.asarray(bias, np.int32))
@@ -139,4 +131,4 @@ def run(program: Program, inputs: dict[str, np.ndarray], target: Target | str | 
     """Simulate ``program`` (see :func:`gemforge.sim.run`)."""
     from gemforge import sim
 
-    return sim.run(program, inputs, _target(target), **kwargs)
+    return sim.run(program, inputs, resolve(target), **kwargs)

@@ -26,17 +26,9 @@ from xdsl.dialects.builtin import ModuleOp
 from gemforge.backends.gemmini.program import Program
 from gemforge.graph_eval import find_function
 from gemforge.network_build import ACCELERATOR, HOST, NetworkBuilder, Node
-from gemforge.target import Target
+from gemforge.target import Target, resolve
 
 import gemforge.sim.host_graph  # noqa: F401  (registers the graph host kernels)
-
-
-def _target(target: Target | str | Path | None) -> Target:
-    from gemforge.target import default, load
-
-    if target is None:
-        return default()
-    return load(str(target)) if isinstance(target, str | Path) else target
 
 
 def fuse(module: ModuleOp, names: dict | None = None) -> ModuleOp:
@@ -194,7 +186,7 @@ def compile_network(module: ModuleOp, target: Target | str | None = None, *, sch
     ``emit_dir``: write the IR there: ``graph.mlir`` (as given), ``fused.mlir`` (after
     ``fuse-epilogues``) and, per accelerator layer, ``layers/<node>.<k>-<pass>.mlir``
     after each pass of ``gemforge-pipeline``; ``names``: see :func:`fuse`."""
-    t = _target(target)
+    t = resolve(target)
     t0, c0 = time.perf_counter(), time.process_time()
     fused = fuse(module, names)
     dump_dir = None

@@ -300,5 +300,13 @@ def default() -> Target:
     return builtin("gemmini-default")
 
 
+def resolve(target: "Target | str | Path | None") -> Target:
+    """What the Python API accepts as a target: a Target, a TOML path or built-in name,
+    or None for the default."""
+    if target is None:
+        return default()
+    return load(target) if isinstance(target, str | Path) else target
+
+
 def field_names() -> list[str]:
     return [f.name for f in fields(Target) if f.name != "source"]
