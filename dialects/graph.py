@@ -33,8 +33,8 @@ Who consumes which op
   epilogue of ``conv2d`` and ``matmul`` (``output_scale``, ``activation``, ``clip``,
   ``pool_*``, ``residual``) and tiles those two onto the accelerator.
 - The host fallback runs what the accelerator cannot: ``softmax``, ``avgpool``,
-  ``global_avgpool``, and any ``add`` / ``pad`` / ``concat`` / ``transpose`` /
-  ``reshape`` left unfused.
+  ``global_avgpool``, the float islands ``lrn`` and ``channel_affine``, and any
+  ``add`` / ``pad`` / ``concat`` / ``transpose`` / ``reshape`` left unfused.
 """
 
 from xdsl.ir import Dialect
@@ -42,6 +42,7 @@ from xdsl.ir import Dialect
 from gemforge.dialects.graph_common import GraphVerifyError
 from gemforge.dialects.graph_constant import ConstantOp
 from gemforge.dialects.graph_elementwise import AddOp, ClipOp, ReluOp, RequantizeOp, SoftmaxOp
+from gemforge.dialects.graph_float import ChannelAffineOp, LRNOp
 from gemforge.dialects.graph_nn import Conv2DOp, MatmulOp
 from gemforge.dialects.graph_norm import BatchNormOp
 from gemforge.dialects.graph_pool import AvgPoolOp, GlobalAvgPoolOp, MaxPoolOp
@@ -67,6 +68,8 @@ Graph = Dialect(
         ConcatOp,
         PadOp,
         BatchNormOp,
+        LRNOp,
+        ChannelAffineOp,
     ],
     [],
 )
@@ -91,4 +94,6 @@ __all__ = [
     "ConcatOp",
     "PadOp",
     "BatchNormOp",
+    "LRNOp",
+    "ChannelAffineOp",
 ]

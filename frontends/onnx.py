@@ -23,7 +23,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 from gemforge.errors import GemforgeError
 from gemforge.frontends.onnx_import import ImportInfo, import_model
-from gemforge.frontends.onnx_light import light_float_model, light_names
+from gemforge.frontends.onnx_light import light_file_name, light_float_model, light_names
 from gemforge.frontends.onnx_quantize import quantize_model
 from gemforge.frontends.onnx_scales import dequantize, quantize_input
 from gemforge.frontends.onnx_values import NCHW_TO_NHWC, NHWC_TO_NCHW
@@ -46,13 +46,17 @@ def load_model(
     """Import an ONNX model into the graph dialect.
 
     ``path_or_name``: an ``.onnx`` file, a ``ModelProto``, or the name of a light model
-    shipped with onnx (``resnet50``, ``squeezenet``, ...; weights drawn with ``seed``).
+    shipped with onnx (``resnet50``, ``squeezenet``, ...; weights drawn with ``seed``;
+    the zoo's own ``light_<name>.onnx`` file is read the same way).
     A float model is quantized by onnxruntime (symmetric per-tensor int8, calibrated on
     ``calibration`` feeds or on seeded random data, ``quant_format`` "qoperator" or
     "qdq"); an already quantized model is imported as it is.
     """
     if isinstance(path_or_name, onnx.ModelProto):
         model = path_or_name
+    elif light_file_name(path_or_name) is not None:
+        # The zoo file itself: its weights are ConstantOfShape stubs, so seed them.
+        model = light_float_model(light_file_name(path_or_name), seed)
     elif os.path.isfile(path_or_name):
         try:
             model = onnx.load(os.fspath(path_or_name))

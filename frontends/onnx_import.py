@@ -4,7 +4,8 @@ The walk is one pass over the (topologically sorted) ONNX nodes; each tensor nam
 bound to a value of :mod:`gemforge.frontends.onnx_values`. Converters live in
 :mod:`~gemforge.frontends.onnx_ops` (integer ops: QLinearConv, QGemm, ...) and
 :mod:`~gemforge.frontends.onnx_qdq` (Quantize/DequantizeLinear and float ops over
-dequantized tensors). Float ops with no int8 form that only lead to graph outputs (a
+dequantized tensors) and :mod:`~gemforge.frontends.onnx_float` (float islands such as
+LRN that are quantized again). Float ops with no int8 form that only lead to graph outputs (a
 final Softmax) form the *float tail*, returned as a small ONNX model for the host
 (:mod:`~gemforge.frontends.onnx_tail`).
 
@@ -26,12 +27,12 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 
 from gemforge.dialects import graph as G
 from gemforge.errors import GemforgeError
-from gemforge.frontends import onnx_ops, onnx_qdq
+from gemforge.frontends import onnx_float, onnx_ops, onnx_qdq
 from gemforge.frontends.onnx_tail import build_tail, is_tail_op, tail_inputs
 from gemforge.frontends.onnx_values import NCHW_TO_NHWC, NHWC_TO_NCHW, Const, Deq, HostFloat, Quant, Value
 from gemforge.graph_eval import NAME_KEY
 
-CONVERTERS = {**onnx_ops.CONVERTERS, **onnx_qdq.CONVERTERS}
+CONVERTERS = {**onnx_ops.CONVERTERS, **onnx_qdq.CONVERTERS, **onnx_float.CONVERTERS}
 
 
 class NodeError(GemforgeError):

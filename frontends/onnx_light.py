@@ -45,6 +45,14 @@ def light_float_model(name: str, seed: int = 0) -> onnx.ModelProto:
     return model
 
 
+def light_file_name(path) -> str | None:
+    """The light model name if ``path`` is an existing ``light_<name>.onnx`` of the zoo."""
+    base = os.path.basename(os.fspath(path))
+    name = base[len("light_"):-len(".onnx")]
+    ok = base.startswith("light_") and base.endswith(".onnx") and name in light_names() and os.path.isfile(path)
+    return name if ok else None
+
+
 def _materialize_constants(model: onnx.ModelProto, rng: np.random.Generator) -> None:
     graph = model.graph
     inits = {t.name: t for t in graph.initializer}

@@ -13,7 +13,7 @@ import onnx
 from gemforge.dialects import graph as G
 from gemforge.frontends import onnx_layout as L
 from gemforge.frontends import onnx_scales as S
-from gemforge.frontends.onnx_values import Const, Quant
+from gemforge.frontends.onnx_values import NCHW_TO_NHWC, Const, Quant
 
 
 # --- builders shared with the QDQ patterns --------------------------------------------
@@ -68,7 +68,27 @@ def build_gemm(imp, node, a: Quant, b, b_scale, bias, y_scale: float, activation
     return build_matmul(imp, a, np.ascontiguousarray(b), b_scale, bias, y_scale, activation)
 
 
-def build_add(imp, a: Quant, b: Quant, y_scale: float, activation: str = "none") -> Quant:
+def broadcast_constant(imp, array: np.ndarray, like: Quant, scale: float) -> Quant:
+    """An int8 constant operand broadcast (ONNX rules) to the shape and layout of
+    ``like``: a constant per-channel bias of a QLinearAdd becomes a full tensor."""
+    if array.dtype != np.int8:
+        raise imp.error(f"constant operand must be int8, got {array.dtype}")
+    try:
+        full = np.broadcast_to(array, like.onnx_shape)
+    except ValueError:
+        raise imp.error(f"constant of shape {list(array.shape)} does not broadcast to {list(like.onnx_shape)}") from None
+    full = full.transpose(NCHW_TO_NHWC) if like.nhwc else full
+    return Quant(imp.constant(np.ascontiguousarray(full)), scale, like.nhwc)
+
+
+def build_add(imp, a: Quant | np.ndarray, b: Quant | np.ndarray, y_scale: float, activation: str = "none",
+              scales: tuple[float, float] | None = None) -> Quant:
+    """int8 ``a + b`` requantized; one operand may be an int8 constant (with its scale
+    in ``scales``) that broadcasts to the other's shape."""
+    if isinstance(a, np.ndarray):
+        a = broadcast_constant(imp, a, b, scales[0])
+    if isinstance(b, np.ndarray):
+        b = broadcast_constant(imp, b, a, scales[1])
     if a.onnx_shape != b.onnx_shape:
         raise imp.error(f"broadcasting add of {list(a.onnx_shape)} and {list(b.onnx_shape)} is not supported")
     if a.nhwc != b.nhwc:
@@ -163,8 +183,13 @@ def _operand(imp, node, index: int, what: str) -> Quant:
 
 
 def qlinear_add(imp, node: onnx.NodeProto):
-    a, b = _operand(imp, node, 0, "A"), _operand(imp, node, 3, "B")
-    return [build_add(imp, a, b, _qparams(imp, node, 6, "C"))]
+    consts = [isinstance(imp.get(node.input[i]), Const) for i in (0, 3)]
+    if all(consts):
+        raise imp.error("adding two constants at run time is not supported")
+    a, b = (imp.const(node.input[i], "constant operand") if c else _operand(imp, node, i, w)
+            for i, c, w in ((0, consts[0], "A"), (3, consts[1], "B")))
+    scales = (_qparams(imp, node, 1, "A"), _qparams(imp, node, 4, "B"))
+    return [build_add(imp, a, b, _qparams(imp, node, 6, "C"), scales=scales)]
 
 
 def qlinear_avgpool(imp, node: onnx.NodeProto):

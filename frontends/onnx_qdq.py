@@ -67,8 +67,12 @@ def _lift(imp, node, fn):
         return [Deq(q, value.scale)]
     if isinstance(value, Quant):
         return [fn(value)]
-    if isinstance(value, Pending) and node.op_type == "Relu" and value.activation == "none":
-        return [Pending(value.build, value.what, "relu")]  # a fused Conv -> Relu -> Q
+    if isinstance(value, Pending):
+        # Exact on the quantized result too: Q is monotone and Q(0) == 0, so ReLU, max
+        # pooling and reshapes commute with it (Conv -> Relu -> Q fuses the ReLU).
+        if node.op_type == "Relu":
+            return [Pending(value.build, value.what, "relu")]
+        return [Pending(lambda ys, act: fn(value.build(ys, act)), value.what, value.activation)]
     raise imp.error(f"input '{node.input[0]}' is not an int8 tensor ({type(value).__name__})")
 
 
@@ -183,8 +187,15 @@ def matmul(imp, node):
 
 
 def add(imp, node):
-    a, b = _deq_quant(imp, node.input[0]), _deq_quant(imp, node.input[1])
-    return [Pending(lambda ys, act: O.build_add(imp, a, b, ys, act), "Add")]
+    operands = []  # (int8 tensor or constant array, the constant's scale)
+    for name in node.input[:2]:
+        value = imp.get(name)
+        if isinstance(value, Deq) and isinstance(value.source, Const):
+            operands.append((value.source.array, value.scale))  # broadcast by build_add
+        else:
+            operands.append((_deq_quant(imp, name), None))
+    (a, sa), (b, sb) = operands
+    return [Pending(lambda ys, act: O.build_add(imp, a, b, ys, act, scales=(sa, sb)), "Add")]
 
 
 def average_pool(imp, node):

@@ -5,8 +5,9 @@ The graph dialect works on int8 tensors and has no dequantize op, so these ops r
 the host. They are cut out as a small self-contained ONNX model whose inputs are the
 dequantized int8 results of the graph function; :func:`gemforge.frontends.onnx.run`
 feeds it through onnxruntime, which keeps the float arithmetic identical to running
-the whole quantized model there. A float op with no int8 form in the *middle* of the
-network (one whose result is quantized again, e.g. LRN) is an import error instead.
+the whole quantized model there. A float op in the *middle* of the network (one whose
+result is quantized again, e.g. LRN) is a float island of
+:mod:`~gemforge.frontends.onnx_float` instead.
 """
 
 from __future__ import annotations

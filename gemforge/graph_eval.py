@@ -132,6 +132,10 @@ _HANDLERS: dict[type[Operation], Callable[[Operation, dict], np.ndarray]] = {
     G.TransposeOp: lambda op, env: np.ascontiguousarray(np.transpose(env[op.input], op.perm)),
     G.ConcatOp: lambda op, env: np.concatenate([env[v] for v in op.inputs], axis=op.axis),
     G.PadOp: lambda op, env: _pad(env[op.input], op.pads, op.value),
+    G.LRNOp: lambda op, env: K.lrn(env[op.input], op.size, op.alpha, op.beta, op.bias, op.input_scale,
+                                   op.output_scale),
+    G.ChannelAffineOp: lambda op, env: K.channel_affine(env[op.input], env[op.scale], env[op.shift],
+                                                        env[op.multiplier], op.input_scale, op.output_scale),
 }
 
 

@@ -143,3 +143,37 @@ def softmax(x, axis, input_scale, output_scale) -> np.ndarray:
     if output_scale is None:
         return y.astype(np.float32)
     return sat_i8(np.rint(y / np.float32(output_scale)))
+
+
+def quantize_f32(t: np.ndarray, output_scale: float) -> np.ndarray:
+    """ONNX ``QuantizeLinear`` of a float32 tensor: ``sat_i8(rne(t / f32(scale)))``."""
+    return sat_i8(np.rint(t.astype(np.float32) / np.float32(output_scale)))
+
+
+def lrn(x, size, alpha, beta, bias, input_scale, output_scale) -> np.ndarray:
+    """``graph.lrn`` on NHWC int8: onnxruntime's running window sum over channels,
+    one float32 operation per step (see the op's docstring)."""
+    f = np.float32
+    v = x.astype(f) * f(input_scale)
+    channels, pre = v.shape[-1], (size - 1) // 2
+    squares = np.zeros((*v.shape[:-1], channels + size - 1), f)
+    squares[..., pre:pre + channels] = v * v
+    a = f(alpha) / f(size)
+    s = np.full(v.shape[:-1], f(bias), f)
+    for k in range(size):
+        s = s + a * squares[..., k]
+    d = np.empty_like(v)
+    d[..., 0] = s
+    for c in range(1, channels):
+        s = s + a * squares[..., c + size - 1]
+        s = s + (-a) * squares[..., c - 1]
+        d[..., c] = s
+    return quantize_f32(v * np.power(d, -f(beta)), output_scale)
+
+
+def channel_affine(x, scale, shift, multiplier, input_scale, output_scale) -> np.ndarray:
+    """``graph.channel_affine``: ``((v * scale) + shift) * multiplier``, float32, channels last."""
+    f = np.float32
+    v = x.astype(f) * f(input_scale)
+    t = (v * scale.astype(f) + shift.astype(f)) * multiplier.astype(f)
+    return quantize_f32(t, output_scale)

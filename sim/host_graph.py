@@ -14,14 +14,18 @@ CPU cost model (what each kernel returns as ``(elements, macs)``; the simulator 
   copies and layout changes (reshape, transpose, concat, pad, requantize, relu, clip,
   add); one per window element read for pools (``out * kh * kw``; the global average
   pool reads every input element); four per element for softmax (max, exp, sum, divide);
-  one per output element for the epilogue of a host conv / matmul.
+  one per output element for the epilogue of a host conv / matmul; for the float
+  islands, one per float32 step: six per element for LRN (dequantize and square, add
+  head, subtract tail, pow, multiply, quantize), four for ``channel_affine``
+  (dequantize, multiply-add, multiply, quantize).
 * ``macs`` counts multiply-accumulates of a host conv / matmul (groups included).
 
 Kinds: ``graph.conv2d``, ``graph.matmul``, ``graph.add``, ``graph.relu``, ``graph.clip``,
 ``graph.requantize``, ``graph.softmax``, ``graph.maxpool``, ``graph.avgpool``,
 ``graph.global_avgpool``, ``graph.reshape``, ``graph.transpose``, ``graph.concat``,
-``graph.pad``; and ``slice_channels`` [start, stop] (``out = in[..., start:stop]``: one
-group's input channels when a grouped convolution runs group by group).
+``graph.pad``, ``graph.lrn``, ``graph.channel_affine``; and ``slice_channels``
+[start, stop] (``out = in[..., start:stop]``: one group's input channels when a grouped
+convolution runs group by group).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from gemforge import graph_eval_ops as K
 from gemforge.sim.host import register
 
 SOFTMAX_VISITS = 4  # max, subtract + exp, sum, divide: element visits per softmax element
+LRN_VISITS = 6  # dequantize + square, add head, subtract tail, pow, multiply, quantize
+AFFINE_VISITS = 4  # dequantize, multiply-add, multiply, quantize
 
 
 def _t(v):
@@ -147,6 +153,16 @@ def _pad(ins, outs, a):
     return int(y.size), 0
 
 
+def _lrn(ins, outs, a):
+    _store(outs, K.lrn(ins[0], a["size"], a["alpha"], a["beta"], a["bias"], a["input_scale"], a["output_scale"]))
+    return LRN_VISITS * int(ins[0].size), 0
+
+
+def _channel_affine(ins, outs, a):
+    _store(outs, K.channel_affine(ins[0], ins[1], ins[2], ins[3], a["input_scale"], a["output_scale"]))
+    return AFFINE_VISITS * int(ins[0].size), 0
+
+
 def _slice_channels(ins, outs, a):
     _store(outs, ins[0][..., a["start"]:a["stop"]])
     return int(outs[0].size), 0
@@ -158,6 +174,7 @@ KINDS = {
     "graph.requantize": _requantize, "graph.softmax": _softmax, "graph.maxpool": _maxpool,
     "graph.avgpool": _avgpool, "graph.global_avgpool": _global_avgpool, "graph.reshape": _reshape,
     "graph.transpose": _transpose, "graph.concat": _concat, "graph.pad": _pad,
+    "graph.lrn": _lrn, "graph.channel_affine": _channel_affine,
 }
 
 for _kind, _fn in KINDS.items():

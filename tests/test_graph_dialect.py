@@ -122,6 +122,8 @@ def every_graph_op():
         graph.ConcatOp([x, x], 0),
         graph.PadOp(x, (0, 1, 1, 0, 0, 1, 1, 0), 5),
         graph.BatchNormOp(value([2, 3], i32), value([3], f32), value([3], f32)),
+        graph.LRNOp(x, 5, 1e-4, 0.75, 1.0, input_scale=0.5, output_scale=0.25),
+        graph.ChannelAffineOp(x, *(value([16], f32) for _ in range(3)), input_scale=0.5, output_scale=0.25),
     ]
 
 
@@ -330,6 +332,7 @@ def test_dialect_lists_every_op():
         "graph.constant", "graph.conv2d", "graph.matmul", "graph.add", "graph.relu", "graph.clip",
         "graph.requantize", "graph.softmax", "graph.maxpool", "graph.avgpool", "graph.global_avgpool",
         "graph.reshape", "graph.transpose", "graph.concat", "graph.pad", "graph.batch_norm",
+        "graph.lrn", "graph.channel_affine",
     }
     for op in graph.Graph.operations:
         assert op.__doc__ and len(op.__doc__) > 40, op.name

@@ -233,3 +233,6 @@ def runtime_helpers(kinds: set[str]) -> list[str]:
                   "}",
                   f"#define gf_lowest_{ct} {lo}"]
     return lines
+
+
+from gemforge.backends.gemmini import c_host_graph as _c_host_graph  # noqa: E402,F401  (graph-op kernels)

@@ -108,3 +108,29 @@ def test_unsupported_matmul_falls_back_to_the_host(batch, m, k, n, scale, relu, 
     net, _ = check_network(build_module([(batch, m, k)], body), seed=seed)
     (node,) = net.nodes
     assert node.where == HOST and "batched" in node.reason and node.macs == batch * m * k * n
+
+
+@settings(max_examples=8, deadline=None)
+@given(h=st.integers(1, 6), w=st.integers(1, 6), c=st.integers(1, 12), size=st.sampled_from([1, 3, 5]),
+       scales=st.tuples(SCALES, SCALES), seed=st.integers(0, 99))
+def test_float_islands_on_the_host(h, w, c, size, scales, seed):
+    """graph.lrn and graph.channel_affine run as host nodes, equal to graph_eval, and
+    are charged their documented element visits (6 and 4 per element)."""
+    rng = np.random.default_rng(seed)
+    vectors = [const(rng.normal(0, 1, c).astype(np.float32)) for _ in range(3)]
+
+    def body(args):
+        lrn = G.LRNOp(args[0], size, 0.01, 0.75, 1.0, input_scale=scales[0], output_scale=scales[1])
+        aff = G.ChannelAffineOp(lrn.result, *(v.result for v in vectors), input_scale=scales[1],
+                                output_scale=scales[0])
+        return [*vectors, lrn, aff], [aff.result, lrn.result]
+
+    net, result = check_network(build_module([(1, h, w, c)], body), seed=seed, timing=True)
+    _host_only(net)
+    assert [n.op for n in net.nodes] == ["graph.lrn", "graph.channel_affine"]
+    from gemforge.target import resolve
+
+    t = resolve(None)
+    cycles = {x.op: x.cycles for x in result.layers}
+    assert cycles["graph.lrn"] >= 6 * h * w * c * t.host_element_cycles
+    assert cycles["graph.channel_affine"] >= 4 * h * w * c * t.host_element_cycles

@@ -623,3 +623,69 @@ func.func @f(%a: tensor<2x3xf32>) {
   func.return
 }
 // CHECK: graph.pad: value 16777217 is not exact in f32 (range [-16777216, 16777216])
+
+// -----
+
+func.func @f(%a: tensor<1x4x4x8xi8>) {
+  %0 = graph.lrn %a size 4 alpha 0.0001 beta 0.75 bias 1.0 input_scale 0.5 output_scale 0.5 : (tensor<1x4x4x8xi8>) -> tensor<1x4x4x8xi8>
+  func.return
+}
+// CHECK: graph.lrn: size must be a positive odd number, got 4
+
+// -----
+
+func.func @f(%a: tensor<4x8xi8>) {
+  %0 = graph.lrn %a size 3 alpha 0.0001 beta 0.75 bias 1.0 input_scale 0.5 output_scale 0.5 : (tensor<4x8xi8>) -> tensor<4x8xi8>
+  func.return
+}
+// CHECK: graph.lrn: input must have rank 4, got tensor<4x8xi8>
+
+// -----
+
+func.func @f(%a: tensor<1x4x4x8xi32>) {
+  %0 = graph.lrn %a size 3 alpha 0.0001 beta 0.75 bias 1.0 input_scale 0.5 output_scale 0.5 : (tensor<1x4x4x8xi32>) -> tensor<1x4x4x8xi32>
+  func.return
+}
+// CHECK: graph.lrn: input must have element type i8, got tensor<1x4x4x8xi32>
+
+// -----
+
+func.func @f(%a: tensor<1x4x4x8xi8>) {
+  %0 = graph.lrn %a size 3 alpha 0.0001 beta 0.75 bias -1.0 input_scale 0.5 output_scale 0.5 : (tensor<1x4x4x8xi8>) -> tensor<1x4x4x8xi8>
+  func.return
+}
+// CHECK: graph.lrn: bias must be a finite number >= 0, got -1.0
+
+// -----
+
+func.func @f(%a: tensor<1x4x4x8xi8>) {
+  %0 = graph.lrn %a size 3 alpha 0.0 beta 0.75 bias 1.0 input_scale 0.5 output_scale 0.5 : (tensor<1x4x4x8xi8>) -> tensor<1x4x4x8xi8>
+  func.return
+}
+// CHECK: graph.lrn: alpha must be a finite positive number, got 0.0
+
+// -----
+
+func.func @f(%a: tensor<2x8xi8>, %s: tensor<4xf32>, %t: tensor<8xf32>) {
+  %0 = graph.channel_affine %a, %s, %t, %t input_scale 0.5 output_scale 0.5 : (tensor<2x8xi8>, tensor<4xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<2x8xi8>
+  func.return
+}
+// CHECK: graph.channel_affine: scale must be tensor<8xf32> (one f32 per channel), got tensor<4xf32>
+
+// -----
+
+func.func @f(%a: tensor<2x8xi8>, %s: tensor<8xf32>) {
+  %0 = graph.channel_affine %a, %s, %s, %s input_scale -0.5 output_scale 0.5 : (tensor<2x8xi8>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<2x8xi8>
+  func.return
+}
+// CHECK: graph.channel_affine: input_scale must be a finite positive number, got -0.5
+
+// -----
+
+func.func @f(%a: tensor<2x8xi8>) {
+  %s = graph.constant dense<1.0> : tensor<8xf32>
+  %n = "graph.constant"() <{value = dense<"0x0000C07F0000C07F0000C07F0000C07F0000C07F0000C07F0000C07F0000C07F"> : tensor<8xf32>}> : () -> tensor<8xf32>
+  %0 = graph.channel_affine %a, %s, %n, %s input_scale 0.5 output_scale 0.5 : (tensor<2x8xi8>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<2x8xi8>
+  func.return
+}
+// CHECK: graph.channel_affine: shift holds a non-finite value

@@ -126,3 +126,16 @@ func.func @shapes(%x: tensor<1x1x1x2048xi8>, %a: tensor<1x4x4x8xi8>, %b: tensor<
   %6 = graph.pad %f pads [1, 0, 1, 0] value 0 : (tensor<2x3xf32>) -> tensor<4x3xf32>
   func.return
 }
+
+// -----
+
+// CHECK-LABEL: func.func @float_islands
+func.func @float_islands(%x: tensor<1x5x5x8xi8>, %s: tensor<8xf32>, %t: tensor<8xf32>, %m: tensor<8xf32>) {
+  // CHECK-NEXT: %{{.*}} = graph.lrn %x size 5 alpha 1.000000e-04 beta 7.500000e-01 bias 1.000000e+00 input_scale 5.000000e-01 output_scale 2.500000e-01 : (tensor<1x5x5x8xi8>) -> tensor<1x5x5x8xi8>
+  %0 = graph.lrn %x size 5 alpha 0.0001 beta 0.75 bias 1.0 input_scale 0.5 output_scale 0.25 : (tensor<1x5x5x8xi8>) -> tensor<1x5x5x8xi8>
+  // CHECK-NEXT: %{{.*}} = graph.lrn %x size 3 alpha 5.000000e-01 beta 6.000000e-01 bias 0.000000e+00 input_scale 1.000000e+00 output_scale 1.000000e+00 : (tensor<1x5x5x8xi8>) -> tensor<1x5x5x8xi8>
+  %1 = graph.lrn %x output_scale 1.0 input_scale 1.0 bias 0.0 beta 0.6 alpha 0.5 size 3 : (tensor<1x5x5x8xi8>) -> tensor<1x5x5x8xi8>
+  // CHECK-NEXT: %{{.*}} = graph.channel_affine %x, %s, %t, %m input_scale 1.250000e-01 output_scale 6.250000e-02 : (tensor<1x5x5x8xi8>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<1x5x5x8xi8>
+  %2 = graph.channel_affine %x, %s, %t, %m input_scale 0.125 output_scale 0.0625 : (tensor<1x5x5x8xi8>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<1x5x5x8xi8>
+  func.return
+}
