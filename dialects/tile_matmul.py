@@ -11,6 +11,7 @@ from xdsl.irdl import (
     IRDLOperation,
     irdl_op_definition,
     operand_def,
+    opt_operand_def,
     opt_prop_def,
     prop_def,
     var_operand_def,
@@ -58,8 +59,19 @@ class MatmulOp(IRDLOperation):
     Static sizes must agree (A rows = C rows, A cols = B rows, B cols = C cols); dynamic
     ones are the program's responsibility.
 
+    Optional bias operand D (Gemmini's weight-stationary D input): a ``R x N`` view of an
+    accumulator buffer whose R rows are all equal (a bias broadcast by ``tile.load``),
+    with R >= min(DIM, rows of C); every row of C also gets it added::
+
+        C[m, n] = (C[m, n] if accumulate else 0) + sum_k A[m, k] * B[k, n] + D[0, n]
+
+    (the lowering adds D's first r rows to each r-row piece of C, which is the same
+    because D's rows are equal). A resident bias block so replaces a broadcast bias
+    load per output tile.
+
     Syntax: ``tile.matmul %c[0, 0] [%m, %n] += %a[0, 0] [%m, %k] * %b[0, 0] [%k, %n]
-    : memref<..acc>, memref<..spad>, memref<..spad>`` (``=`` instead of ``+=`` overwrites).
+    : memref<..acc>, memref<..spad>, memref<..spad>`` (``=`` instead of ``+=`` overwrites);
+    with D: ``... * %b[..] [..] + %d[0, 0] [16, %n] : <C type>, <A type>, <B type>, <D type>``.
     """
 
     name = "tile.matmul"
@@ -73,6 +85,9 @@ class MatmulOp(IRDLOperation):
     c = operand_def(MemRefType)
     c_offsets = var_operand_def(IndexType)
     c_sizes = var_operand_def(IndexType)
+    d = opt_operand_def(MemRefType)
+    d_offsets = var_operand_def(IndexType)
+    d_sizes = var_operand_def(IndexType)
 
     static_a_offsets = prop_def(DenseArrayBase.constr(i64))
     static_a_sizes = prop_def(DenseArrayBase.constr(i64))
@@ -83,6 +98,8 @@ class MatmulOp(IRDLOperation):
     static_c_offsets = prop_def(DenseArrayBase.constr(i64))
     static_c_sizes = prop_def(DenseArrayBase.constr(i64))
     c_strides = opt_prop_def(DenseArrayBase.constr(i64))
+    static_d_offsets = opt_prop_def(DenseArrayBase.constr(i64))
+    static_d_sizes = opt_prop_def(DenseArrayBase.constr(i64))
     accumulate_attr = opt_prop_def(UnitAttr, prop_name="accumulate")
 
     irdl_options = (AttrSizedOperandSegments(as_property=True),)
@@ -94,6 +111,7 @@ class MatmulOp(IRDLOperation):
         b: View,
         *,
         accumulate: bool,
+        d: View | None = None,
         attributes: dict[str, Attribute] | None = None,
     ):
         operands: list[SSAValue | list[SSAValue]] = []
@@ -106,6 +124,13 @@ class MatmulOp(IRDLOperation):
             props[f"static_{role}_sizes"] = s_size
             if any(s != 1 for s in view.strides):
                 props[f"{role}_strides"] = DenseArrayBase.from_list(i64, view.strides)
+        if d is not None:
+            s_off, d_off = split_mixed(d.offsets)
+            s_size, d_size = split_mixed(d.sizes)
+            operands += [[d.buffer], d_off, d_size]
+            props["static_d_offsets"], props["static_d_sizes"] = s_off, s_size
+        else:
+            operands += [[], [], []]
         if accumulate:
             props["accumulate"] = UnitAttr()
         super().__init__(operands=operands, properties=props, attributes=attributes)
@@ -132,6 +157,14 @@ class MatmulOp(IRDLOperation):
     @property
     def c_view(self) -> View:
         return self._view("c")
+
+    @property
+    def d_view(self) -> View | None:
+        """The bias view D, or None."""
+        if self.d is None:
+            return None
+        return View(self.d, join_mixed(self.static_d_offsets, self.d_offsets),
+                    join_mixed(self.static_d_sizes, self.d_sizes))
 
     @property
     def accumulate(self) -> bool:
@@ -168,6 +201,19 @@ class MatmulOp(IRDLOperation):
         a, b, c = self.a_view, self.b_view, self.c_view
         for role, view in zip("ABC", (a, b, c)):
             check_view(op, f"operand {role}", view)
+        if self.d is not None:
+            if self.static_d_offsets is None or self.static_d_sizes is None:
+                raise VerifyException(f"{op}: operand D needs static_d_offsets and static_d_sizes")
+            check_mixed(op, "d offsets", self.static_d_offsets, self.d_offsets)
+            check_mixed(op, "d sizes", self.static_d_sizes, self.d_sizes)
+            dt = check_buffer_type(op, "operand D", self.d.type, (MemorySpace.ACC,))
+            if dt.element_type != ct.element_type:
+                raise VerifyException(f"{op}: element type mismatch: D is {type_text(dt.element_type)}, "
+                                      f"C is {type_text(ct.element_type)}")
+            d = self.d_view
+            check_view(op, "operand D", d)
+            if d.cols is not None and c.cols is not None and d.cols != c.cols:
+                raise VerifyException(f"{op}: shape mismatch: D columns ({d.cols}) != C columns ({c.cols})")
         for what, x, y in (("A rows", a.rows, c.rows), ("A columns", a.cols, b.rows), ("B columns", b.cols, c.cols)):
             other = {"A rows": "C rows", "A columns": "B rows", "B columns": "C columns"}[what]
             if x is not None and y is not None and x != y:
@@ -186,10 +232,11 @@ class MatmulOp(IRDLOperation):
         a = parse_view(parser, with_strides=True)
         parser.parse_punctuation("*")
         b = parse_view(parser, with_strides=True)
+        d = parse_view(parser) if parser.parse_optional_punctuation("+") is not None else None
         attributes = parser.parse_optional_attr_dict()
         parser.parse_punctuation(":")
         types = []
-        for i in range(3):
+        for i in range(3 if d is None else 4):
             if i:
                 parser.parse_punctuation(",")
             pos = parser.pos
@@ -202,6 +249,7 @@ class MatmulOp(IRDLOperation):
             a.resolve(parser, types[1]),
             b.resolve(parser, types[2]),
             accumulate=accumulate,
+            d=d.resolve(parser, types[3]) if d is not None else None,
             attributes=attributes,
         )
 
@@ -212,6 +260,11 @@ class MatmulOp(IRDLOperation):
         print_view(printer, self.a_view)
         printer.print_string(" * ")
         print_view(printer, self.b_view)
+        d = self.d_view
+        if d is not None:
+            printer.print_string(" + ")
+            print_view(printer, d)
         printer.print_op_attributes(self.attributes)
         printer.print_string(" : ")
-        printer.print_list((self.c.type, self.a.type, self.b.type), printer.print_attribute)
+        types = (self.c.type, self.a.type, self.b.type) + ((d.buffer.type,) if d is not None else ())
+        printer.print_list(types, printer.print_attribute)

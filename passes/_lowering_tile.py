@@ -13,7 +13,9 @@ double buffering), DRAM memrefs to their byte address
 * ``tile.matmul`` (weight-stationary): for each DIM column block j of B/C and DIM
   reduction block k: ``preload`` B(k, j) with the first A-row block's C, then
   ``compute_preloaded``; each further A-row block is ``preload garbage`` + ``compute
-  accumulated``. A rows advance by the view's row stride (config_ex ``a_stride``).
+  accumulated``. A rows advance by the view's row stride (config_ex ``a_stride``). With a
+  bias view D, the computes of the first reduction block read D (Gemmini's WS D operand:
+  an r-row piece of C adds D's first r rows of column block j).
 * ``tile.store``: segments as for loads, ``mvout`` of at most DIM rows x
   ``dma_max_mvout_blocks`` x DIM columns (raw stores read full int32 rows).
 """
@@ -307,25 +309,55 @@ class Selector:
             k_axis = [Seg(0, 1, (k_axis[0].tag[0], False)), *[Seg(s.start, s.count, s.tag)
                                                              for s in without_first(k_axis)]]
         a_blk, b_blk, c_blk = oa[-1] // dim, ob[-1] // dim, oc[-1] // dim
+        d_at = self._bias_operand(op, first_rows, seg)
+        if d_at is not None:  # the first reduction block reads D: its own segment
+            k_axis = [Seg(0, 1, (*k_axis[0].tag, True)),
+                      *[Seg(s.start, s.count, (*s.tag, False)) for s in without_first(k_axis)]]
+        else:
+            k_axis = [Seg(s.start, s.count, (*s.tag, False)) for s in k_axis]
 
         def step(jk, tags) -> None:
             j, k = jk
-            nw, (kw, accumulate) = tags
+            nw, (kw, accumulate, with_d) = tags
+            bias = d_at(nest, j) if with_d else None
+
+            def d_local(rows):
+                return gm.Local.acc(bias, rows, nw) if with_d else garbage
+
             b_local = gm.Local.spad(nest.affine(bbuf, [(j, RB), (k, dim)], b_blk * RB + b_row0), kw, nw)
             a_base = nest.affine(abuf, [(k, RA)], a_blk * RA + a_row0)
             c_base = nest.affine(cbuf, [(j, RC)], c_blk * RC + c_row0)
             v.emit(gm.PreloadOp(bd=b_local, c=gm.Local.acc(c_base, first_rows, nw, accumulate=accumulate)))
-            v.emit(gm.ComputePreloadedOp(a=gm.Local.spad(a_base, first_rows, kw), bd=garbage))
+            v.emit(gm.ComputePreloadedOp(a=gm.Local.spad(a_base, first_rows, kw), bd=d_local(first_rows)))
 
             def block(idx, btags) -> None:
                 rows = btags[-1]
                 c_local = gm.Local.acc(nest.affine(c_base, list(zip(idx, c_coef))), rows, nw, accumulate=accumulate)
                 a_local = gm.Local.spad(nest.affine(a_base, list(zip(idx, a_coef))), rows, kw)
                 v.emit(gm.PreloadOp(bd=gm.Local.garbage(kw, nw), c=c_local))
-                v.emit(gm.ComputeAccumulatedOp(a=a_local, bd=garbage))
+                v.emit(gm.ComputeAccumulatedOp(a=a_local, bd=d_local(rows)))
 
             for grid in all_but_first(blocks):
                 nest.grid(grid, block)
 
         garbage = gm.Local.garbage(dim, dim)
         nest.grid([j_axis, k_axis], step)
+
+    def _bias_operand(self, op: MatmulOp, first_rows: int, seg: int):
+        """For a matmul with a bias view D: a function (nest, column block j) -> D's first
+        row of block j (its accumulator row); None without D."""
+        d = op.d_view
+        if d is None:
+            return None
+        dim = self.dim
+        sd, od = static_list(op, "sizes", d.sizes), static_list(op, "offsets", d.offsets)
+        if od[-1] % dim:
+            raise LoweringError(f"tile.matmul: D column offset {od[-1]} is not a multiple of DIM={dim}")
+        if prod(sd[:-1]) < min(dim, seg) or any(s != 1 for s in d.steps):
+            raise LoweringError(f"tile.matmul: D must have unit strides and at least min(DIM, {seg}) rows, "
+                                f"has {prod(sd[:-1])}")
+        dshape = d.type.get_shape()
+        RD = prod(dshape[:-1])
+        dbuf = self.v.row_of(d.buffer)
+        base = (od[-1] // dim) * RD + flat_row(dshape, od[:-1])
+        return lambda nest, j: nest.affine(dbuf, [(j, RD)], base)

@@ -9,6 +9,11 @@ the previous visit, runs the matmuls of the reduction loops inside it, and ends 
 the final (scaled) store or, when more reduction tiles follow in outer loops, a raw
 int32 store of the partial sums into a DRAM scratch tensor.
 
+With ``bias_rows`` (DIM), the bias is not moved into every output tile: a bias block of
+``bias_rows`` broadcast rows per column tile (site ``bias``, refilled when the column tile
+changes) is the D operand of the first matmul of each visit, which overwrites the
+accumulator tile (Gemmini adds D in the array), so the accumulator tile needs no load.
+
 Every buffer site gets its own ``tile.alloc`` right before the loop (run) that refills
 it, so ``double-buffer`` can ping-pong it and ``allocate-scratchpad`` can reuse rows
 between runs.
@@ -58,9 +63,12 @@ class LayerTiler:
     red: frozenset[str] = frozenset()
     out_deps: frozenset[str] = frozenset()
 
+    col: str = ""
+
     def __init__(self, b: Builder, schedule: Schedule, dims: list[TiledDim], epilogue: Epilogue,
-                 out: SSAValue, bias: SSAValue | None):
+                 out: SSAValue, bias: SSAValue | None, bias_rows: int | None = None):
         self.b, self.s, self.epi, self.out, self.bias = b, schedule, epilogue, out, bias
+        self.bias_rows = bias_rows if bias is not None else None
         by_name = {d.name: d for d in dims}
         # Dims of a single tile need no loop: they are fixed in the starting point.
         self.dims = [by_name[n] for n in schedule.order if by_name[n].count > 1]
@@ -110,6 +118,9 @@ class LayerTiler:
 
     def run(self) -> None:
         sites = self.sites()
+        if self.bias_rows:
+            tile = dict(self.s.tiles)[self.col]
+            sites.append(Site("bias", frozenset({self.col}), (self.bias_rows, tile), i32, MemorySpace.ACC))
         self._by_level: dict[int, list[Site]] = {}
         for s in sites:
             self._by_level.setdefault(self.level_of(s.deps), []).append(s)
@@ -133,7 +144,11 @@ class LayerTiler:
 
     def _enter(self, lv: int, pt: Point) -> None:
         for s in self._by_level.get(lv, []):
-            if s.space is MemorySpace.ACC:
+            if s.name == "bias":
+                n = pt.sig[self.col][0]
+                self.b.add(LoadOp(self.bias, [self.b.mixed(pt.offset[self.col])], [self.bias_rows, n],
+                                  self.buf["bias"], [0, 0]))
+            elif s.space is MemorySpace.ACC:
                 self._init_acc(pt)
             else:
                 self.load(s, pt)
@@ -143,10 +158,16 @@ class LayerTiler:
             self._store(pt)
 
     def _step(self, pt: Point) -> None:
-        self.step(pt, self._has_init(pt) or not self._first(pt, self.inner_red))
+        first = self._first(pt, self.inner_red)
+        with_d = bool(self.bias_rows) and first and self._first(pt, self.across)
+        self.step(pt, self._has_init(pt) or not first, self.d_view(pt) if with_d else None)
+
+    def d_view(self, pt: Point) -> View:
+        """The bias block as the D operand of the visit's first matmul."""
+        return View.of(self.buf["bias"], [0, 0], [self.bias_rows, pt.sig[self.col][0]])
 
     def _has_init(self, pt: Point) -> bool:
-        return self.bias is not None or not self._first(pt, self.across)
+        return (self.bias is not None and not self.bias_rows) or not self._first(pt, self.across)
 
     def _init_acc(self, pt: Point) -> None:
         b, acc = self.b, self.buf["acc"]
@@ -155,7 +176,7 @@ class LayerTiler:
         if not self._first(pt, self.across):
             offs, _ = self.acc_window(pt)
             b.add(LoadOp(self.partial, [b.mixed(o) for o in offs], sizes, acc, zeros))
-        elif self.bias is not None:
+        elif self.bias is not None and not self.bias_rows:
             b.add(LoadOp(self.bias, [b.mixed(self.bias_offset(pt))], sizes, acc, zeros))
 
     def _store(self, pt: Point) -> None:
@@ -188,16 +209,17 @@ class MatmulTiler(LayerTiler):
 
     red = frozenset({"k"})
     out_deps = frozenset({"m", "n"})
+    col = "n"
 
     def __init__(self, b: Builder, schedule: Schedule, a: SSAValue, w: SSAValue, out: SSAValue,
-                 bias: SSAValue | None, mkn: tuple[int, int, int], epilogue: Epilogue):
+                 bias: SSAValue | None, mkn: tuple[int, int, int], epilogue: Epilogue, bias_rows: int | None = None):
         m, k, n = mkn
         self.a, self.w, self.mkn = a, w, mkn
         t = dict(schedule.tiles)
         self.t = t
         dims = [TiledDim("m", m, t["m"], size_sig(m, t["m"])), TiledDim("n", n, t["n"], size_sig(n, t["n"])),
                 TiledDim("k", k, t["k"], red_sig(k, t["k"]))]
-        super().__init__(b, schedule, dims, epilogue, out, bias)
+        super().__init__(b, schedule, dims, epilogue, out, bias, bias_rows)
 
     def sites(self) -> list[Site]:
         t = self.t
@@ -223,10 +245,10 @@ class MatmulTiler(LayerTiler):
             k, n = pt.sig["k"][0], pt.sig["n"][0]
             b.add(LoadOp(self.w, [b.mixed(pt.offset["k"]), b.mixed(pt.offset["n"])], [k, n], self.buf["b"], [0, 0]))
 
-    def step(self, pt: Point, accumulate: bool) -> None:
-        m, n, k = (pt.sig[d][0] for d in "mnk")
+    def step(self, pt: Point, accumulate: bool, d: View | None = None) -> None:
+        m, n, k = (pt.sig[d_][0] for d_ in "mnk")
         self.b.add(MatmulOp(View.of(self.buf["acc"], [0, 0], [m, n]), View.of(self.buf["a"], [0, 0], [m, k]),
-                            View.of(self.buf["b"], [0, 0], [k, n]), accumulate=accumulate))
+                            View.of(self.buf["b"], [0, 0], [k, n]), accumulate=accumulate, d=d))
 
 
 @dataclass(frozen=True)
@@ -274,12 +296,13 @@ class ConvTiler(LayerTiler):
     """
 
     def __init__(self, b: Builder, schedule: Schedule, x: SSAValue, w: SSAValue, out: SSAValue,
-                 bias: SSAValue | None, g: ConvGeometry, epilogue: Epilogue, zeros_for, dim: int):
+                 bias: SSAValue | None, g: ConvGeometry, epilogue: Epilogue, zeros_for, dim: int,
+                 bias_rows: int | None = None):
         self.x, self.w, self.g, self.dim = x, w, g, dim
         self.dw = schedule.kind == "depthwise"
         t = dict(schedule.tiles)
         self.t = t
-        self.ch = "c" if self.dw else "oc"
+        self.ch = self.col = "c" if self.dw else "oc"
         self.red = frozenset({"kh", "kw"} if self.dw else {"ic", "kh", "kw"})
         self.out_deps = frozenset({"b", "oh", "ow", self.ch})
         dims = [TiledDim("b", g.n, t["b"], size_sig(g.n, t["b"])),
@@ -292,7 +315,7 @@ class ConvTiler(LayerTiler):
         self.in_ch = t["c"] if self.dw else t["ic"]
         self.span_h, self.span_w = g.span(t["oh"], g.kh), g.span(t["ow"], g.kw)
         self.zeros = zeros_for((t["b"], self.span_h, self.span_w, g.c))
-        super().__init__(b, schedule, dims, epilogue, out, bias)
+        super().__init__(b, schedule, dims, epilogue, out, bias, bias_rows)
 
     def sites(self) -> list[Site]:
         t, g = self.t, self.g
@@ -360,7 +383,7 @@ class ConvTiler(LayerTiler):
             if nr > 0 and nc > 0:
                 b.add(LoadOp(self.zeros, [0, 0, 0, 0], [nb, nr, nc, c], a, [0, r0, c0_, 0]))
 
-    def step(self, pt: Point, accumulate: bool) -> None:
+    def step(self, pt: Point, accumulate: bool, d: View | None = None) -> None:
         g, b = self.g, self.b
         nb, oh, ow = pt.sig["b"][0], pt.sig["oh"][0], pt.sig["ow"][0]
         _, c = self._in_ch(pt)
@@ -368,19 +391,21 @@ class ConvTiler(LayerTiler):
         for kh in range(g.kh):
             for kw in range(g.kw):
                 acc = accumulate or kh > 0 or kw > 0
+                first_d = d if kh == kw == 0 else None  # the bias joins the first kernel position
                 if not self.dw:
                     oc = pt.sig["oc"][0]
                     b.add(MatmulOp(View.of(self.buf["acc"], [0, 0, 0, 0], [nb, oh, ow, oc]),
                                    View.of(self.buf["a"], [0, kh * g.dilation, kw * g.dilation, 0], [nb, oh, ow, c],
                                            strides),
-                                   View.of(self.buf["b"], [kh, kw, 0, 0], [1, 1, c, oc]), accumulate=acc))
+                                   View.of(self.buf["b"], [kh, kw, 0, 0], [1, 1, c, oc]), accumulate=acc, d=first_d))
                     continue
                 for c0 in range(0, c, self.dim):
                     bs = min(self.dim, c - c0)
+                    dv = None if first_d is None else View.of(first_d.buffer, [0, c0], [first_d.sizes[0], bs])
                     b.add(MatmulOp(View.of(self.buf["acc"], [0, 0, 0, c0], [nb, oh, ow, bs]),
                                    View.of(self.buf["a"], [0, kh * g.dilation, kw * g.dilation, c0],
                                            [nb, oh, ow, bs], strides),
-                                   View.of(self.buf["b"], [kh, kw, c0, 0], [1, 1, bs, bs]), accumulate=acc))
+                                   View.of(self.buf["b"], [kh, kw, c0, 0], [1, 1, bs, bs]), accumulate=acc, d=dv))
 
 
 def expand_depthwise(w, dim: int):

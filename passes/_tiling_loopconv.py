@@ -124,6 +124,7 @@ class LoopConvTiler:
                      if v is not None}
         self.has_bias = bias is not None
         self.pixels = pixels
+        self.w_stride = w.type.get_shape()[-1]  # weight rows may be padded past oc (aligned requests)
 
     def _pointer(self, mem: SSAValue) -> SSAValue:
         op = memref.ExtractAlignedPointerAsIndexOp.get(mem)
@@ -162,7 +163,7 @@ class LoopConvTiler:
         irow = ooh * g.stride + (upad - g.pad_top)
         icol = oow * g.stride + (lpad - g.pad_left)
         x_addr = self._at("x", ((ob * g.h + irow) * g.w + icol) * g.c + oic) if load_a else zero
-        w_addr = self._at("w", oic * g.oc + ooc) if load_b else zero
+        w_addr = self._at("w", oic * self.w_stride + ooc) if load_b else zero
         out_addr = self._at("out", ((ob * g.oh + ooh) * g.ow + oow) * g.oc + ooc) if last else None
         if first:
             bias_addr = self._at("bias", ooc * 4) if self.has_bias else b.const(1)
@@ -176,6 +177,6 @@ class LoopConvTiler:
             stride=g.stride, padding=max(g.pad_top, g.pad_left), kernel_dim=max(g.kh, g.kw),
             kernel_dilation=g.dilation, batches=nb, porows=oh, pocols=ow, pochs=oc, krows=g.kh, kcols=g.kw,
             kchs=ic, lpad=lpad, rpad=rpad, upad=upad, dpad=dpad, orows=oh, ocols=ow,
-            in_stride=g.c, weight_stride=g.oc, out_stride=g.oc, activation=self.act,
+            in_stride=g.c, weight_stride=self.w_stride, out_stride=g.oc, activation=self.act,
             no_bias=not self.has_bias, no_pool=True, downsample=self.ds, max_pixels_per_row=pixels,
             a_spad_id=a_id, b_spad_id=b_id))

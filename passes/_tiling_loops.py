@@ -75,6 +75,7 @@ class LoopMatmulTiler:
         self.addr = {name: self._pointer(v) for name, v in (("a", a), ("b", w), ("c", out), ("d", bias))
                      if v is not None}
         self.has_bias = bias is not None
+        self.b_stride = w.type.get_shape()[-1]  # B's DRAM rows may be padded past n (aligned requests)
 
     def _pointer(self, mem: SSAValue) -> SSAValue:
         op = memref.ExtractAlignedPointerAsIndexOp.get(mem)
@@ -91,7 +92,7 @@ class LoopMatmulTiler:
         b.add(gm.ConfigStOp(stride=n * out_bytes, activation=act if not e.raw else gm.Activation.NONE,
                             scale=1.0 if e.raw else e.scale))
         b.add(gm.ConfigLdOp(stride=k, block_stride=dim, id=0, scale=1.0, shrunk=False))
-        b.add(gm.ConfigLdOp(stride=n, block_stride=dim, id=1, scale=1.0, shrunk=False))
+        b.add(gm.ConfigLdOp(stride=self.b_stride, block_stride=dim, id=1, scale=1.0, shrunk=False))
         b.add(gm.ConfigLdOp(stride=0, block_stride=dim, id=2, scale=1.0, shrunk=False))
         self.act = act
 
@@ -122,10 +123,10 @@ class LoopMatmulTiler:
                 b_id, load_b = 2, first_inner
         zero = b.const(0)
         a_addr = self._at("a", om * k + ok) if load_a else zero
-        b_addr = self._at("b", ok * n + on) if load_b else zero
+        b_addr = self._at("b", ok * self.b_stride + on) if load_b else zero
         d_addr = self._at("d", on * 4) if self.has_bias and first_k else None
         c_addr = self._at("c", (om * n + on) * (4 if raw else 1)) if last_k else None
         b.add(gm.LoopWsOp(a_addr, b_addr, d_addr, c_addr, i=bi, j=bj, k=bk, pad_i=bi * dim - mt,
-                          pad_j=bj * dim - nt, pad_k=bk * dim - kt, a_stride=k, b_stride=n, d_stride=0,
+                          pad_j=bj * dim - nt, pad_k=bk * dim - kt, a_stride=k, b_stride=self.b_stride, d_stride=0,
                           c_stride=n, activation=self.act, full_c=raw, low_d=False,
                           ex_accumulate=self.has_bias or not first_k, a_spad_id=a_id, b_spad_id=b_id))

@@ -11,6 +11,11 @@ double-buffered, the kernel never split) and emitted as a loop nest of tile ops
 (:mod:`gemforge.passes._tiling_layers`), followed by a ``tile.fence`` (later layers
 read what it stored).
 
+Weight constants (every use the weight of a matmul or dense conv2d) get row-padded DRAM
+images so each row starts on a DMA request boundary (:mod:`gemforge.passes._tiling_weights`).
+In the fine form the bias is a resident block of DIM broadcast rows per column tile,
+added by the array as the first matmul's D operand (``space.py``).
+
 A 1x1 stride-1 unpadded convolution is tiled as a matmul over the flattened NHWC
 tensors (``memref.collapse_shape``); a depthwise one computes channel blocks as
 block-diagonal matmuls with weights expanded at compile time (``space.py``).
@@ -51,6 +56,7 @@ from gemforge.passes._tiling_layers import ConvGeometry, ConvTiler, Epilogue, Ma
 from gemforge.passes._tiling_loopconv import LoopConvTiler, downsampled, loop_conv_fits
 from gemforge.passes._tiling_loops import LoopMatmulTiler, loop_form_fits
 from gemforge.passes._tiling_nest import Builder
+from gemforge.passes._tiling_weights import only_dense_weights, pad_rows
 from gemforge.passes.schedule import schedule as run_scheduler
 from gemforge.passes.schedule.space import Schedule, ScheduleError, strided_pointwise
 from gemforge.target import Target, load
@@ -139,7 +145,10 @@ class _FunctionTiler:
             if op is ret:
                 continue
             if isinstance(op, graph.ConstantOp):
-                self.values[op.result] = self.global_of(op.to_numpy(), op.result.type.element_type, "const")
+                data = op.to_numpy()
+                if only_dense_weights(op.result):
+                    data = pad_rows(data, self.ctx.target)
+                self.values[op.result] = self.global_of(data, op.result.type.element_type, "const")
             elif isinstance(op, graph.Conv2DOp | graph.MatmulOp):
                 dest = dest_of.get(op.result)
                 if dest is None:
@@ -285,7 +294,7 @@ class _FunctionTiler:
         xv = self.reshape(x, [n * oh, s, ow, s * c])
         dv = self.reshape(dest, [n * oh, 1, ow, oc])
         g = ConvGeometry(n * oh, 1, ow, c, oc, 1, 1, 1, ow, 1, 1, 0, 0)
-        ConvTiler(self.b, virtual, xv, w, dv, bias, g, epi, self.zeros, self.ctx.target.dim).run()
+        ConvTiler(self.b, virtual, xv, w, dv, bias, g, epi, self.zeros, self.ctx.target.dim, self.bias_rows).run()
 
     # -- layers -----------------------------------------------------------------------
     def matmul(self, op: graph.MatmulOp, dest: SSAValue) -> None:
@@ -356,7 +365,7 @@ class _FunctionTiler:
         if depthwise:
             w = self.global_of(expand_depthwise(self.constant_data(op, op.weight), dim), op.weight.type.element_type,
                                "dw_weights")
-        ConvTiler(self.b, sched, x, w, dest, bias, g, epi, self.zeros, dim).run()
+        ConvTiler(self.b, sched, x, w, dest, bias, g, epi, self.zeros, dim, self.bias_rows).run()
 
     def _matmul_fits(self, mkn):
         return lambda s: loop_form_fits(s, mkn, self.ctx.target)
@@ -365,7 +374,12 @@ class _FunctionTiler:
         if sched.form == "loop":
             LoopMatmulTiler(self.b, sched, a, w, out, bias, mkn, epi, self.ctx.target).run()
         else:
-            MatmulTiler(self.b, sched, a, w, out, bias, mkn, epi).run()
+            MatmulTiler(self.b, sched, a, w, out, bias, mkn, epi, self.bias_rows).run()
+
+    @property
+    def bias_rows(self) -> int:
+        """Rows of the resident bias block the fine form adds as the D operand (``space.py``)."""
+        return self.ctx.target.dim
 
     def zeros(self, shape) -> SSAValue:
         return self.global_of(np.zeros(shape, np.int8), op_element_i8(), "zeros")

@@ -44,6 +44,11 @@ rewrites a (loop, buffer) pair when that is provable:
   ``tile.store`` into the same memref, no op with unknown effects), so reading it one
   iteration early reads the same data.
 
+An accumulator tile that no load fills (the first matmul of each iteration overwrites it,
+e.g. with the bias as its D operand, and a store reads it at the end) is ping-ponged the
+same way without a prefetch (:func:`analyse_written`): the matmuls of iteration i+1 then
+do not wait for the store of iteration i.
+
 It assumes, as tile IR does by construction, that ops after the load read only the part
 of the buffer the load wrote in the same iteration, and that distinct DRAM memref values
 do not alias. All prefetches of one loop share one ``scf.if`` (at the first load's
@@ -260,6 +265,26 @@ class _Rewriter:
             state.prefetch, state.next_iv = guard.true_region.block, nxt.result
         return state.prefetch, state.next_iv
 
+    def ping_pong(self, alloc: AllocOp, loop: scf.ForOp) -> None:
+        """Alternate ``alloc`` with a second buffer between iterations of ``loop`` (no prefetch)."""
+        ping = alloc.buffer
+        pong_op = AllocOp(alloc.buffer_type, attributes=dict(alloc.attributes))
+        block = alloc.parent_block()
+        assert block is not None
+        block.insert_op_after(pong_op, alloc)
+        if ping.name_hint:
+            pong_op.buffer.name_hint = f"{ping.name_hint}_pong"
+        uses = list(ping.uses)
+        odd = self.state(loop).odd
+        cur = arith.SelectOp(odd, pong_op.buffer, ping)
+        if ping.name_hint:
+            cur.result.name_hint = f"{ping.name_hint}_cur"
+        odd_owner = odd.owner
+        assert isinstance(odd_owner, Operation)
+        loop.body.block.insert_ops_after([cur], odd_owner)
+        for use in uses:
+            use.operation.operands[use.index] = cur.result
+
     def apply(self, c: Candidate) -> None:
         """Rewrite the IR for one legal candidate (see the module docstring)."""
         loop, alloc, load = c.loop, c.alloc, c.load
@@ -307,6 +332,40 @@ class _Rewriter:
                 op.erase()
 
 
+def analyse_written(alloc: AllocOp) -> scf.ForOp | str:
+    """The loop in which an accumulator buffer without loads can be ping-ponged, else why not:
+    every use is a tile.matmul writing it (as C) or a tile.store reading it, all inside one
+    scf.for that does not contain the alloc, and the first use of each iteration is a matmul
+    that overwrites it (not accumulating) outside any nested loop or branch."""
+    if alloc.space is not MemorySpace.ACC:
+        return "not an accumulator buffer"
+    uses = [u.operation for u in alloc.buffer.uses]
+    if not uses:
+        return "the buffer is not used"
+    for user in uses:
+        if isinstance(user, LoadOp):
+            return "the buffer is loaded (handled as a load candidate)"
+        if not (isinstance(user, MatmulOp) and user.c is alloc.buffer) and not (
+                isinstance(user, StoreOp) and user.source is alloc.buffer):
+            return f"the buffer is used by {user.name} other than as a matmul's C or a store's source"
+    loop = uses[0].parent_op()
+    while loop is not None and not isinstance(loop, scf.ForOp):
+        loop = loop.parent_op()
+    if loop is None or _inside(alloc, loop):
+        return "the first use is not in a loop around the buffer's alloc"
+    if not all(_inside(u, loop) for u in uses):
+        return "the buffer is used outside the loop"
+    first = next(op for op in loop.walk() if op in uses)
+    if not isinstance(first, MatmulOp) or first.accumulate or first.c is not alloc.buffer:
+        return "an iteration does not start by overwriting the buffer"
+    parent = first.parent_op()
+    while parent is not loop:
+        if isinstance(parent, scf.ForOp | scf.IfOp) or parent is None:
+            return "the first write is inside a nested loop or branch"
+        parent = parent.parent_op()
+    return loop
+
+
 def double_buffer(module: ModuleOp, *, only_inputs: bool = False) -> int:
     """Double-buffer every legal (loop, buffer) pair of ``module``; return how many."""
     rewriter = _Rewriter()
@@ -316,6 +375,12 @@ def double_buffer(module: ModuleOp, *, only_inputs: bool = False) -> int:
         if c is not None:
             rewriter.apply(c)
             done += 1
+    if not only_inputs:
+        for alloc in [op for op in module.walk() if isinstance(op, AllocOp)]:
+            loop = analyse_written(alloc)
+            if isinstance(loop, scf.ForOp):
+                rewriter.ping_pong(alloc, loop)
+                done += 1
     return done
 
 

@@ -12,11 +12,17 @@ fused preload+computes, steps, ...) are the product terms of ``terms.py``. Model
   (i, j, k) block. Mesh drain (``lat_mesh_drain``) before the stores of an output tile.
 * DMA. Per DRAM row and instruction, requests of at most ``dma_max_request_bytes``,
   each costing max(bus beats, bytes / mem_bytes_per_cycle, (mem_latency + beats) /
-  dma_max_inflight) (``terms.DmaRates``); loads and stores are separate streams that
-  share DRAM bandwidth (``memory`` = all bytes / mem_bytes_per_cycle).
+  dma_max_inflight) (``terms.DmaRates``); data re-read while still in the SoC's L2
+  (broadcast bias rows, partial sums read back) costs L2 latency and bandwidth instead.
+  Loads and stores are separate streams that share DRAM bandwidth (``memory`` = DRAM
+  bytes / mem_bytes_per_cycle) and the L2 port (``port`` = every byte moved /
+  l2_bytes_per_cycle).
 * Traffic. A tensor tile is loaded when its tile index changes (``space.py``): A once
   per col tile unless input-stationary, B once per pix tile unless weight-stationary;
-  bias (int32) and residual (int8) into the accumulator once per output tile; partial
+  bias (int32) and residual (int8) into the accumulator once per output tile (loop
+  form; the fine form keeps a bias block of DIM broadcast rows per column tile and adds
+  it as the D operand: DIM cycles for the pairs of an output tile's first reduction
+  block, see ``space.py``); partial
   sums spilled (int32 out) and reloaded (int32 in) between visits when the reduction
   is not innermost; the int8 result stored once.
 * Issue. Fine form: the host issues every mvin, mvout, preload and compute (OS: one
@@ -26,10 +32,18 @@ fused preload+computes, steps, ...) are the product terms of ``terms.py``. Model
   config words and the loop (LOOP_WS 6, LOOP_CONV_WS 7 instructions) plus one loop
   iteration; the unroller generates every mvin/mvout/preload/compute at
   ``lat_loop_unroll_issue`` each; the load stream pays one memory latency per step
-  (a loop's move-ins start only when the loop unit starts it).
+  (a loop's move-ins start only when the loop unit starts it). The fine form's load
+  stream also pays one memory latency per step (the in-order host issues a step's
+  prefetches only after the previous step's computes, which wait for their operands).
+* Loop chain. A loop's move-outs precede the next loop's move-ins in the command stream
+  and the DMA (and the L2 port) serve transfers in that order, so the loads of a loop
+  that follows a storing loop wait for its computes and stores: ``chain`` = computes +
+  stores + (memory latency + mesh drain) per output tile + the first reduction tile's
+  loads of each visit at DRAM / L2-port bandwidth bounds the loop form from below.
 * Overlap. Double-buffered: ``prologue + max(load, store, memory, compute, issue,
   compute + HOST_EXEC_INTERFERENCE * host issue) + epilogue`` with prologue = latency +
-  loading the first (full) tile and epilogue = mesh drain + storing one full output tile + latency. Single-buffered: every step
+  loading the first (full) tile and epilogue = mesh drain + storing one full output tile + latency
+  (the busiest includes ``port`` and the loop chain). Single-buffered: every step
   serialises ``latency + its loads + its computes`` and every output-tile visit adds
   ``mesh drain + its stores``; the host issue runs ahead, so the total is
   ``max(serial, issue)``.
@@ -59,7 +73,8 @@ from gemforge.target import Target
 # of the resnet50 / mobilenetv2 / bert suites (benchmarks/compare_library.py).
 HOST_EXEC_INTERFERENCE = 0.6
 
-QUANTITIES = ("pro_epi", "load", "store", "memory", "compute", "issue_host", "issue_unroll", "serial")
+QUANTITIES = ("pro_epi", "load", "store", "memory", "compute", "issue_host", "issue_unroll", "serial", "port",
+              "chain", "chain_dram", "chain_port")
 N_CONFIG_INSTRS = 5  # config_ex, three config_ld (A, B, D), config_st: once per layer
 
 
@@ -109,6 +124,10 @@ class Model:
         self.cap_acc = np.array([c[1] for c in caps], dtype=float)
         self.loop = np.array([c.form == "loop" for c in cfgs])  # padded (whole-block) buffers
         self.loop_dw = np.array([c.form == "loop" and problem.kind == "depthwise" for c in cfgs])
+        self.loop_split_bad = np.array([c.form == "loop" and c.stationary != "red" for c in cfgs])
+        # accumulator rows of the resident bias block per column block (fine form with a bias)
+        self.bias_rows = np.array([target.dim * (bias and c.form == "fine" and c.dataflow == "WS") for c in cfgs],
+                                  dtype=float)
         self.x_col = np.array([self.ix[f"R_{c.stationary}"] for c in cfgs])
         self.x_is_red = np.array([c.stationary == "red" for c in cfgs])
 
@@ -132,25 +151,50 @@ class Model:
                     if spill:
                         sp[ci, qi, ix[name]] += v
 
-            load = {a.format("cost"): 1, b.format("cost"): 1, "Z_cost": 1.0 * bias, "Q_cost": 1.0 * residual}
+            # The fine form adds the bias as the D operand from a resident block of DIM broadcast
+            # rows per column block (refilled per column tile); the loop form moves it into
+            # every output tile.
+            d_bias = bias and c.form == "fine" and c.dataflow == "WS"
+            # (depthwise: the channel loop is outermost, so once per channel tile)
+            zd = "_W" if self.problem.kind == "depthwise" else {"pix": "_W", "col": "_I"}.get(c.stationary, "")
+            load = {a.format("cost"): 1, b.format("cost"): 1, "Z_cost": 1.0 * (bias and not d_bias),
+                    "Q_cost": 1.0 * residual}
+            if d_bias:
+                load[f"Zd_cost{zd}"] = t.dim
+                if zd != "_W":
+                    load["Zd_cost_1"] = t.dim
             load_sp = {"Z_cost": 1}  # partial sums back into the accumulator (int32 rows, like bias)
             store, store_sp = {"C_cost": 1}, {"Cf_cost": 1}
-            mem = {a.format("elems"): t.input_bytes, b.format("elems"): t.input_bytes,
-                   "C_elems": t.input_bytes + bias * t.acc_bytes + residual * t.input_bytes}
-            mem = {k: v / t.mem_bytes_per_cycle for k, v in mem.items()}
-            mem_sp = {"C_elems": 2 * t.acc_bytes / t.mem_bytes_per_cycle}
-            mvin = {a.format("mvin"): 1, b.format("mvin"): 1, "Z_mvin": 1.0 * (bias + residual)}
+            # DRAM: every byte read or written once; the bias rows every output pixel re-reads and
+            # the partial sums read back right after they were written hit the L2 (``port`` below).
+            dram = {a.format("elems"): t.input_bytes, b.format("elems"): t.input_bytes,
+                    "C_elems": t.input_bytes + residual * t.input_bytes}
+            mem = {k: v / t.mem_bytes_per_cycle for k, v in dram.items()}
+            mem_sp = {"C_elems": t.acc_bytes / t.mem_bytes_per_cycle}
+            # The L2 port: every byte moved, hits and misses, loads and stores.
+            port_bw = t.mem_l2_bytes_per_cycle if t.mem_l2_bytes > 0 else float("inf")
+            port = {**dram, "C_elems": dram["C_elems"] + (bias and not d_bias) * t.acc_bytes}
+            port = {k: v / port_bw for k, v in port.items()}
+            port_sp = {"C_elems": 2 * t.acc_bytes / port_bw}
+            mvin = {a.format("mvin"): 1, b.format("mvin"): 1, "Z_mvin": 1.0 * ((bias and not d_bias) + residual)}
+            if d_bias:
+                mvin[f"Zd_mvin{zd}"] = 1
+                if zd != "_W":
+                    mvin["Zd_mvin_1"] = 1
             mvout = {"C_mvout": 1}
             moves_sp = {"Z_mvin": 1, "C_mvout": 1}
             if c.dataflow == "WS":
                 comp, pair_instrs = {"cmp_main": 1, "cmp_extra": 1}, {"triples": 2}
             else:
                 comp, pair_instrs = {"cmp_os": 1}, {"triples": 1, "ij": 1}
-            add("pro_epi", {"const": 2 * L + drain, "P_A": 1, "P_B": 1, "P_Z": 1.0 * bias, "P_Q": 1.0 * residual,
-                            "E_C": 1})
+            if d_bias:
+                comp["cmp_d"] = 1
+            add("pro_epi", {"const": 2 * L + drain, "P_A": 1, "P_B": 1, "P_Z": 1.0 * (bias and not d_bias),
+                            "P_Zd": t.dim * d_bias, "P_Q": 1.0 * residual, "E_C": 1})
             add("load", load, load_sp)
             add("store", store, store_sp)
             add("memory", mem, mem_sp)
+            add("port", port, port_sp)
             add("compute", comp)
             if c.form == "fine":
                 iss, ovh = t.host_issue_cycles, t.host_loop_overhead_cycles
@@ -161,6 +205,10 @@ class Model:
                 for k, v in pair_instrs.items():
                     host[k] = host.get(k, 0) + iss * v
                 add("issue_host", host, {k: (iss + ovh) * v for k, v in moves_sp.items()})
+                # The in-order host issues a step's prefetches only after the previous step's
+                # computes, which wait in the execute reservation station for their operands:
+                # the load stream drains once per step (one memory latency, as in the loop form).
+                add("load", {"steps": L})
             else:
                 add("issue_host", {"const": t.host_issue_cycles * N_CONFIG_INSTRS,
                                    "steps": t.host_issue_cycles * words + t.host_loop_overhead_cycles})
@@ -171,6 +219,16 @@ class Model:
                 unroll = {k: u * v for k, v in {**mvin, **mvout}.items()}
                 unroll["triples"] = unroll.get("triples", 0) + 2 * u
                 add("issue_unroll", unroll, {k: u * v for k, v in moves_sp.items()})
+                # A loop's move-outs come before the next loop's move-ins in the command stream and
+                # the DMA serves them in that order, so the loads of a loop that follows a storing
+                # loop start after that loop's computes and stores: computes, stores and those
+                # loads (the first reduction tile of each visit, at DRAM / L2-port bandwidth) chain.
+                add("chain", {**comp, **store, "nC": L + drain})
+                first = {a.format("elems1"): t.input_bytes, b.format("elems1"): t.input_bytes,
+                         "C_elems": (bias * t.acc_bytes + residual * t.input_bytes)}
+                add("chain_dram", {k: v / t.mem_bytes_per_cycle for k, v in first.items() if k != "C_elems"}
+                    | {"C_elems": residual * t.input_bytes / t.mem_bytes_per_cycle})
+                add("chain_port", {k: v / port_bw for k, v in first.items()})
             serial = {"steps": L, "nC": drain}
             for group in (load, store, comp):
                 for k, v in group.items():
@@ -205,7 +263,8 @@ class Model:
     def totals(self, T: np.ndarray, cfg: np.ndarray | None = None) -> np.ndarray:
         """(N, configs) total cycles (only the configs ``cfg`` if given)."""
         Q = self.quantities(T, cfg)
-        busiest = np.maximum(Q[..., 1:7].max(-1), Q[..., 4] + HOST_EXEC_INTERFERENCE * Q[..., 5])
+        busiest = np.maximum(np.maximum(Q[..., 1:7].max(-1), Q[..., 8]), Q[..., 4] + HOST_EXEC_INTERFERENCE * Q[..., 5])
+        busiest = np.maximum(busiest, Q[..., 9] + np.maximum(Q[..., 10], Q[..., 11]))
         db = Q[..., 0] + busiest
         sb = np.maximum(Q[..., 7], np.maximum(Q[..., 5], Q[..., 6]))
         return np.where((self.db if cfg is None else self.db[cfg])[None, :], db, sb)
@@ -216,8 +275,11 @@ class Model:
         loop = self.loop[None, :]
         spad = np.where(loop, (T[:, ix["fpl_A"]] + T[:, ix["fpl_B"]])[:, None],
                         (T[:, ix["fp_A"]] + T[:, ix["fp_B"]])[:, None])
-        acc = np.where(loop, T[:, ix["fpl_acc"]][:, None], T[:, ix["fp_acc"]][:, None])
+        acc = np.where(loop, T[:, ix["fpl_acc"]][:, None],
+                       T[:, ix["fp_acc"]][:, None] + T[:, ix["fp_bias"]][:, None] * self.bias_rows[None, :])
         ok = (spad <= self.cap_spad[None, :]) & (acc <= self.cap_acc[None, :])
+        # A loop accumulates a split reduction only across consecutive loops: reduction innermost.
+        ok &= ~(self.loop_split_bad[None, :] & (T[:, ix["R_red"]][:, None] > 1))
         return ok & ~(self.loop_dw[None, :] & (T[:, ix["dwblk"]][:, None] > 1))
 
     def valid(self, T: np.ndarray) -> np.ndarray:
@@ -245,7 +307,7 @@ class Model:
         Q = self.quantities(T)[0, ci]
         q = dict(zip(QUANTITIES, Q))
         total = float(self.totals(T)[0, ci])
-        dma = max(q["load"], q["store"], q["memory"])
+        dma = max(q["load"], q["store"], q["memory"], q["port"])
         issue = max(q["issue_host"], q["issue_unroll"])
         nbytes = float((T @ self.bytes_lin[:, ci] + (T @ self.bytes_sp[:, ci]) * self.spill_factor(T))[0])
         return Cost(total, float(q["compute"]), float(dma), float(issue), float(q["load"]), float(q["store"]),

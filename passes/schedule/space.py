@@ -69,8 +69,13 @@ than one tile, which is what the loop nest really keeps innermost.)
 Data movement per step: a tensor's tile is (re)loaded when its tile index changes
 from the previous step and kept otherwise (in the ``loop`` form this is LOOP_WS /
 LOOP_CONV_WS's a/b spad ids and skip bits). The output tile: on its first visit the
-bias (if any) and residual (if any) are moved into its accumulator rows, otherwise
-it starts from zero (C address written, not accumulated); if the reduction is not
+bias (if any) and residual (if any) are moved into its accumulator rows (loop form),
+or (fine form, WS) the bias is added by the array: a resident *bias block* of DIM
+broadcast int32 rows per column block of the column tile, refilled whenever the
+column tile changes (once per column tile when the pix class is innermost, else once
+per (pix, col) tile), is the D operand of the first reduction block's computes of the
+visit, which then cost DIM cycles each; without bias or residual the tile starts
+from zero (C address written, not accumulated); if the reduction is not
 innermost (stationary != 'output') and the reduction has more than one tile, a visit
 that is not the last stores the int32 partial sums (mvout of full accumulator rows)
 and the next visit moves them back into the accumulator (mvin, accumulate); the last
@@ -81,7 +86,8 @@ Buffers (``double_buffer``) and code form (``form``)
 One buffer per tensor holds one full-size tile: scratchpad rows
 ``A = ceil(ic_t/DIM) * b_t * span_h * span_w`` (matmul ``ceil(k_t/DIM) * m_t``),
 ``B = ceil(oc_t/DIM) * kh_t*kw_t*ic_t`` (matmul ``ceil(n_t/DIM) * k_t``, depthwise
-``kh_t*kw_t*c_t``); accumulator rows ``C = ceil(oc_t/DIM) * b_t*oh_t*ow_t``.
+``kh_t*kw_t*c_t``); accumulator rows ``C = ceil(oc_t/DIM) * b_t*oh_t*ow_t`` (+ ``DIM * ceil(oc_t/DIM)`` for the
+fine form's bias block).
 ``double_buffer=False``: one copy, A+B must fit the scratchpad and C the
 accumulator; loads of a step wait for the previous step's computes and stores.
 ``double_buffer=True``: two copies (ping-pong, step s uses copy s mod 2; a
@@ -92,7 +98,9 @@ s-1 overlap the computes of step s.
 ``form='loop'``: one LOOP_WS (matmul) or LOOP_CONV_WS (conv, depthwise with
 ``c_t <= DIM``) per step, WS only; a LOOP_WS buffer holds whole DIM blocks (A
 ``ceil(m_t/DIM)*DIM * ceil(k_t/DIM)`` rows, likewise B and C); the hardware runs two loops at once in
-alternating halves, so a loop schedule is always ``double_buffer=True``.
+alternating halves, so a loop schedule is always ``double_buffer=True``; a loop
+accumulates a split reduction only across consecutive loops, so a loop schedule whose
+reduction has more than one tile is output-stationary.
 ``dataflow``: ``'WS'`` (weights preloaded, A rows stream) or ``'OS'`` (fine form only).
 """
 
@@ -288,9 +296,17 @@ def make_schedule(problem: Problem, tiles: dict[str, int], config: Config) -> Sc
                     config.dataflow, config.double_buffer, config.form)
 
 
-def footprint(problem: Problem, tiles: dict[str, int], target: Target) -> tuple[int, int]:
-    """(scratchpad rows, accumulator rows) of one buffer of a full-size tile."""
+def footprint(problem: Problem, tiles: dict[str, int], target: Target, bias_block: bool = False) -> tuple[int, int]:
+    """(scratchpad rows, accumulator rows) of one buffer of a full-size tile; ``bias_block``
+    adds the fine form's resident bias block (DIM rows per column block) to the accumulator."""
     t, blk = tiles, lambda v: ceil(v / target.dim)
+    col = {"matmul": "n", "depthwise": "c"}.get(problem.kind, "oc")
+    spad, acc = _footprint(problem, t, target)
+    return spad, acc + (target.dim * blk(t[col]) if bias_block else 0)
+
+
+def _footprint(problem: Problem, t: dict[str, int], target: Target) -> tuple[int, int]:
+    blk = lambda v: ceil(v / target.dim)  # noqa: E731
     if problem.kind == "matmul":
         return blk(t["k"]) * t["m"] + blk(t["n"]) * t["k"], blk(t["n"]) * t["m"]
     sh = span(t["oh"], t["kh"], problem.stride, problem.dilation)
@@ -307,14 +323,17 @@ def capacity(target: Target, double_buffer: bool) -> tuple[int, int]:
     return target.spad_rows // div, target.acc_rows // div
 
 
-def fits(problem: Problem, schedule: Schedule, target: Target) -> bool:
-    """Whether the schedule's buffers fit (halves when double-buffered; loop form rules)."""
+def fits(problem: Problem, schedule: Schedule, target: Target, bias: bool = False) -> bool:
+    """Whether the schedule's buffers fit (halves when double-buffered; loop form rules;
+    ``bias``: the layer has a bias, which the fine WS form keeps resident)."""
     tiles = dict(schedule.tiles)
-    spad, acc = footprint(problem, tiles, target)
+    spad, acc = footprint(problem, tiles, target, bias and schedule.form == "fine" and schedule.dataflow == "WS")
     cap_s, cap_a = capacity(target, schedule.double_buffer)
     ok = spad <= cap_s and acc <= cap_a
     if schedule.form == "loop":
         ok = ok and schedule.double_buffer and schedule.dataflow == "WS"
+        split = any(ceil(d.size / tiles[d.name]) > 1 for d in problem.dims if d.cls == "red")
+        ok = ok and not (split and schedule.stationary != "output")
         if problem.kind == "matmul":  # LOOP_WS pads every tile to whole DIM blocks
             bi, bj, bk = (ceil(tiles[d] / target.dim) for d in "mnk")
             ok = ok and (bi * bk + bk * bj) * target.dim <= cap_s and bi * bj * target.dim <= cap_a

@@ -34,8 +34,11 @@ class DmaRates:
     of the latency when only ``max_inflight`` requests may be outstanding.
     """
 
-    def __init__(self, target: Target):
+    def __init__(self, target: Target, hit: bool = False):
         self.t = target
+        # ``hit``: the requests hit the SoC's L2 (data re-read while still cached): L2
+        # latency and bandwidth instead of DRAM's (the same as DRAM when there is no L2).
+        self.hit = hit and target.mem_l2_bytes > 0
         self.row = lru_cache(maxsize=None)(self._row)
 
     def rows_over_tiles(self, size: int, tile: int, elem_bytes: int, blocks: int) -> float:
@@ -51,6 +54,8 @@ class DmaRates:
     def request(self, nbytes: int) -> float:
         t = self.t
         beats = ceil(nbytes / t.dma_bus_bytes)
+        if self.hit:
+            return max(beats, nbytes / t.mem_l2_bytes_per_cycle, (t.mem_l2_latency_cycles + beats) / t.dma_max_inflight)
         return max(beats, nbytes / t.mem_bytes_per_cycle, (t.mem_latency_cycles + beats) / t.dma_max_inflight)
 
     def chunk(self, nbytes: int, offset: int = 0) -> float:
@@ -74,7 +79,8 @@ def _over_tiles(size: int, tile: int, f) -> float:
     return (n - 1) * f(tile) + f(r)
 
 
-def _single_features(size: int, tile: int, target: Target, dma: DmaRates, depthwise_c: bool) -> dict[str, float]:
+def _single_features(size: int, tile: int, target: Target, dma: DmaRates, depthwise_c: bool,
+                     dma_hit: DmaRates | None = None) -> dict[str, float]:
     """Every one-dim feature of a tile size (sums run over the dim's tiles)."""
     D, t, dim = size, tile, target.dim
     cmin = target.lat_compute_min_cycles
@@ -86,6 +92,10 @@ def _single_features(size: int, tile: int, target: Target, dma: DmaRates, depthw
         q, r = divmod(v, dim)
         return q * max(dim, cmin) + (max(r, cmin) if r else 0)
 
+    def d_rows(v):  # extra cycles of the v rows' pairs reading D: DIM each, not max(rows, cmin)
+        q, r = divmod(v, dim)
+        return q * (dim - max(dim, cmin)) + (dim - max(r, cmin) if r else 0)
+
     def diag(v, g):  # sum over the DIM channel blocks of v channels of g(block size)
         q, r = divmod(v, dim)
         return q * g(dim) + (g(r) if r else 0)
@@ -96,6 +106,7 @@ def _single_features(size: int, tile: int, target: Target, dma: DmaRates, depthw
         "first_blk": float(ceil(t / dim)),
         "first_pad": float(ceil(t / dim) * dim),
         "rows_ws": _over_tiles(D, t, ws_rows),
+        "rows_d": _over_tiles(D, t, d_rows),
         "blkdim": _over_tiles(D, t, lambda v: ceil(v / dim) * dim),
         "rc_in": dma.rows_over_tiles(D, t, e_in, sb),
         "ch_in": _over_tiles(D, t, lambda v: ceil(v / (sb * dim))),
@@ -103,11 +114,18 @@ def _single_features(size: int, tile: int, target: Target, dma: DmaRates, depthw
         "rc_full_out": dma.rows_over_tiles(D, t, e_acc, ob),
         "ch_out": _over_tiles(D, t, lambda v: ceil(v / (ob * dim))),
         "rc_acc": dma.rows_over_tiles(D, t, e_acc, ab),
+        "rc_acc_hit": (dma_hit or dma).rows_over_tiles(D, t, e_acc, ab),
+        # split by whether the dim is a loop (more than one tile) or not
+        "rc_acc_hit_loop": (dma_hit or dma).rows_over_tiles(D, t, e_acc, ab) if n > 1 else 0.0,
+        "rc_acc_hit_one": (dma_hit or dma).rows_over_tiles(D, t, e_acc, ab) if n == 1 else 0.0,
         "rc_res": dma.rows_over_tiles(D, t, e_in, ab),
         "ch_acc": _over_tiles(D, t, lambda v: ceil(v / (ab * dim))),
+        "ch_acc_loop": _over_tiles(D, t, lambda v: ceil(v / (ab * dim))) if n > 1 else 0.0,
+        "ch_acc_one": _over_tiles(D, t, lambda v: ceil(v / (ab * dim))) if n == 1 else 0.0,
         "first_rc_in": dma.row(t, e_in, sb),
         "first_rc_out": dma.row(t, e_in, ob),
         "first_rc_acc": dma.row(t, e_acc, ab),
+        "first_rc_acc_hit": (dma_hit or dma).row(t, e_acc, ab),
         "first_rc_res": dma.row(t, e_in, ab),
     }
     if depthwise_c:  # block-diagonal weights: a block of bs channels is bs rows of bs int8
@@ -213,10 +231,10 @@ class FeatureTable:
 
     def __init__(self, problem: Problem, target: Target, cands: dict[str, list[int]]):
         self.problem, self.cands = problem, cands
-        dma = DmaRates(target)
+        dma, dma_hit = DmaRates(target), DmaRates(target, hit=True)
         self.single: dict[str, dict[str, np.ndarray]] = {}
         for d in problem.dims:
-            rows = [_single_features(d.size, t, target, dma, problem.kind == "depthwise" and d.name == "c")
+            rows = [_single_features(d.size, t, target, dma, problem.kind == "depthwise" and d.name == "c", dma_hit)
                     for t in cands[d.name]]
             self.single[d.name] = {k: np.array([r[k] for r in rows]) for k in rows[0]}
         self.pair: dict[tuple[str, str], dict[str, np.ndarray]] = {}
@@ -268,9 +286,9 @@ def term_specs(problem: Problem) -> dict[str, dict]:
         "nC": trip(of_cls("pix") + of_cls("col") + of_cls("all")),
         "A_cost": {**a_rows, red_w: "rc_in"}, "A_elems": {**a_rows, red_w: "sum"}, "A_mvin": {**a_rowblk, red_w: "ch_in"},
         "C_cost": {**pix_rows, col: "rc_out"}, "C_elems": {**pix_rows, col: "sum"}, "C_mvout": {**pix_blk, col: "ch_out"},
-        "Cf_cost": {**pix_rows, col: "rc_full_out"}, "Z_cost": {**pix_rows, col: "rc_acc"},
+        "Cf_cost": {**pix_rows, col: "rc_full_out"}, "Z_cost": {**pix_rows, col: "rc_acc_hit"},
         "Z_mvin": {**pix_blk, col: "ch_acc"}, "Q_cost": {**pix_rows, col: "rc_res"},
-        "P_A": {**a_first, red_w: "first_rc_in"}, "P_Z": {**pix_first, col: "first_rc_acc"},
+        "P_A": {**a_first, red_w: "first_rc_in"}, "P_Z": {**pix_first, col: "first_rc_acc_hit"},
         "P_Q": {**pix_first, col: "first_rc_res"}, "E_C": {**pix_first, col: "first_rc_out"},
         "cmp_main": {**cmp_pix, col: "blk", **blk_k, **kpos},
         # depthwise: the column block is the reduction block, so c lives only in the pair
@@ -279,8 +297,25 @@ def term_specs(problem: Problem) -> dict[str, dict]:
         "triples": {**pix_blk, col: "blk", **blk_k, **kpos},
         "ij": {**pix_blk, col: "blk", **ij_k, **kpos_n},
         "fp_acc": {**pix_first, col: "first_blk"},
+        # the fine form's resident bias block (DIM broadcast rows per column block of the tile),
+        # refilled per column tile: once per (pix, col) tile, or per col tile when pix is innermost
+        "fp_bias": {col: "first_blk"},
+        # (loop order pix, col, red: per (pix, col) tile; col innermost: also per red tile; a
+        # column dim of one tile is no loop: its block is loaded once)
+        "Zd_cost": {**trip(of_cls("pix")), col: "rc_acc_hit_loop"}, "Zd_cost_W": {col: "rc_acc_hit"},
+        "Zd_cost_I": {**trip(of_cls("pix") + of_cls("red")), col: "rc_acc_hit_loop"},
+        "Zd_cost_1": {col: "rc_acc_hit_one"},
+        "Zd_mvin": {**trip(of_cls("pix")), col: "ch_acc_loop"}, "Zd_mvin_W": {col: "ch_acc"},
+        "Zd_mvin_I": {**trip(of_cls("pix") + of_cls("red")), col: "ch_acc_loop"},
+        "Zd_mvin_1": {col: "ch_acc_one"},
+        "P_Zd": {col: "first_rc_acc_hit"},
+        # D pairs (first reduction block and kernel position of an output tile) cost DIM
+        "cmp_d": {**({} if kind == "matmul" else {"b": "sum", "oh": "sum"}), a_pixdim: "rows_d", col: "blk"},
         "dwblk": {col: "first_blk"} if kind == "depthwise" else {},
     }
+    # elements of the first reduction tile of each visit (a loop that follows a storing loop)
+    first_red = {} if kind == "depthwise" else {red_w: "first"}
+    specs["A_elems1"] = {**a_rows, red_w: "sum", **first_red}
     if kind == "depthwise":
         specs.update({"B_cost": {**b_rows, "c": "diag_rc"}, "B_elems": {**b_rows, "c": "diag_elems"},
                       "B_mvin": {**b_rowblk, "c": "blk"}, "P_B": {**b_first, "c": "first_diag_rc"},
@@ -290,6 +325,7 @@ def term_specs(problem: Problem) -> dict[str, dict]:
         fp_a = {"m": "first", "k": "first_blk"} if kind == "matmul" else \
             {"b": "first", ("oh", "kh"): "span_fp", ("ow", "kw"): "span_fp", "ic": "first_blk"}
         specs.update({"B_cost": {**b_rows, col: "rc_in"}, "B_elems": {**b_rows, col: "sum"},
+                      "B_elems1": {**b_rows, **first_red, col: "sum"},
                       "B_mvin": {**b_rowblk, col: "ch_in"}, "P_B": {**b_first, col: "first_rc_in"},
                       "fp_A": fp_a, "fp_B": {**b_first, col: "first_blk"}})
     # The loop form's buffers: LOOP_WS pads every tile to whole DIM blocks (matmuls only).
@@ -299,14 +335,16 @@ def term_specs(problem: Problem) -> dict[str, dict]:
     else:
         specs.update({"fpl_A": dict(specs["fp_A"]), "fpl_B": dict(specs["fp_B"]), "fpl_acc": dict(specs["fp_acc"])})
     # Reloaded versions: A is reloaded once per col tile, B once per pix tile, unless stationary.
+    if kind == "depthwise":
+        specs["B_elems1"] = dict(specs["B_elems"])
     for name, extra in (("A", "R_col"), ("B", "R_pix")):
-        for q in ("cost", "elems", "mvin"):
+        for q in ("cost", "elems", "mvin", "elems1"):
             base, rel = specs[f"{name}_{q}"], specs[extra]
             assert not set(base) & set(rel)
             specs[f"{name}_{q}_R"] = {**base, **rel}
     if "g" in dims:  # one group per tile: sums run over G groups, first tiles hold one
         first_terms = {"P_A", "P_B", "P_Z", "P_Q", "E_C", "fp_A", "fp_B", "fp_acc", "fpl_A", "fpl_B", "fpl_acc",
-                       "dwblk"}
+                       "dwblk", "fp_bias", "P_Zd"}
         for name, spec in specs.items():
             if name in ("steps", "nC"):
                 spec["g"] = "n"

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from gemforge.layers import ConvLayer, MatmulLayer
 from gemforge.passes.schedule.bnb import schedule
 from gemforge.passes.schedule.cost import estimate, lower_bound
-from gemforge.passes.schedule.space import Config, candidates, configs, make_schedule, problem_of
+from gemforge.passes.schedule.space import Config, candidates, configs, fits, footprint, make_schedule, problem_of
 from gemforge.passes.schedule.terms import DmaRates
 from gemforge.target import default
 
@@ -98,10 +98,41 @@ def test_loop_form_needs_half_the_memories_and_issues_less():
     layer = MatmulLayer(256, 256, 256)
     p = problem_of(layer)
     half = {"m": 128, "n": 64, "k": 256}  # acc 4 blocks x 128 rows = 512 = half of 1024
-    loop = estimate(layer, make_schedule(p, half, Config("WS", "loop", True, "red")), T)
-    fine = estimate(layer, make_schedule(p, half, Config("WS", "fine", True, "red")), T)
+    loop = estimate(layer, make_schedule(p, half, Config("WS", "loop", True, "red")), T, bias=False)
+    fine = estimate(layer, make_schedule(p, half, Config("WS", "fine", True, "red")), T, bias=False)
     assert loop.fits and fine.fits and loop.issue < fine.issue
     full = {"m": 256, "n": 64, "k": 256}  # acc 1024 rows: only single-buffered
-    assert estimate(layer, make_schedule(p, full, Config("WS", "fine", False, "red")), T).fits
-    assert not estimate(layer, make_schedule(p, full, Config("WS", "loop", True, "red")), T).fits
-    assert not estimate(layer, make_schedule(p, full, Config("WS", "fine", True, "red")), T).fits
+    assert estimate(layer, make_schedule(p, full, Config("WS", "fine", False, "red")), T, bias=False).fits
+    assert not estimate(layer, make_schedule(p, full, Config("WS", "loop", True, "red")), T, bias=False).fits
+    assert not estimate(layer, make_schedule(p, full, Config("WS", "fine", True, "red")), T, bias=False).fits
+
+
+def test_fine_form_bias_block_takes_accumulator_rows():
+    """With a bias, the fine form keeps DIM broadcast rows per column block resident: a tile
+    that fills the accumulator half without it no longer fits; the loop form is unchanged."""
+    layer = MatmulLayer(256, 256, 256)
+    p = problem_of(layer)
+    half = {"m": 128, "n": 64, "k": 256}
+    fine = make_schedule(p, half, Config("WS", "fine", True, "red"))
+    assert not estimate(layer, fine, T).fits and not fits(p, fine, T, bias=True) and fits(p, fine, T)
+    smaller = make_schedule(p, {"m": 112, "n": 64, "k": 256}, Config("WS", "fine", True, "red"))
+    assert estimate(layer, smaller, T).fits and fits(p, smaller, T, bias=True)
+    assert footprint(p, {"m": 112, "n": 64, "k": 256}, T, bias_block=True)[1] == 4 * 112 + 4 * T.dim
+    assert estimate(layer, make_schedule(p, half, Config("WS", "loop", True, "red")), T).fits
+
+
+def test_bias_block_replaces_per_tile_bias_traffic():
+    """The fine form moves the bias once per column tile (not into every output tile), so a
+    small-K layer whose bias broadcast dominated the traffic gets cheaper loads than the
+    same tiling in the loop form, which still broadcasts it per tile."""
+    layer = MatmulLayer(3136, 64, 256)
+    p = problem_of(layer)
+    tiles = {"m": 64, "n": 64, "k": 64}
+
+    def extra(form):  # load cycles the bias adds
+        sched = make_schedule(p, tiles, Config("WS", form, True, "pix"))
+        with_bias, without = estimate(layer, sched, T), estimate(layer, sched, T, bias=False)
+        assert with_bias.fits
+        return with_bias.load - without.load
+
+    assert 0 < extra("fine") and 10 * extra("fine") < extra("loop")

@@ -22,11 +22,11 @@ func.func @mm(%x: tensor<40x24xi8>) -> tensor<40x20xi8> {
 // CHECK-NEXT:  gemmini.config_ex dataflow ws
 // CHECK-NEXT:  gemmini.config_st stride 20 activation relu scale 5.000000e-01
 // CHECK-NEXT:  gemmini.config_ld stride 24 block_stride 16
-// CHECK-NEXT:  gemmini.config_ld stride 20 block_stride 16 id 1
+// CHECK-NEXT:  gemmini.config_ld stride 32 block_stride 16 id 1
 // CHECK-NEXT:  gemmini.config_ld stride 0 block_stride 16 id 2
 // CHECK-NEXT:  scf.for %m = %c0 to %c32 step %c16 {
-// CHECK:         gemmini.loop_ws a %{{.*}}, b %[[W]], d %[[BIAS]] i 1 j 2 k 1 pad_j 12 a_stride 24 b_stride 20 c_stride 20 activation relu ex_accumulate
-// CHECK:         gemmini.loop_ws a %{{.*}}, b %{{.*}}, c %{{.*}} i 1 j 2 k 1 pad_j 12 pad_k 8 a_stride 24 b_stride 20 c_stride 20 activation relu ex_accumulate
+// CHECK:         gemmini.loop_ws a %{{.*}}, b %[[W]], d %[[BIAS]] i 1 j 2 k 1 pad_j 12 a_stride 24 b_stride 32 c_stride 20 activation relu ex_accumulate
+// CHECK:         gemmini.loop_ws a %{{.*}}, b %{{.*}}, c %{{.*}} i 1 j 2 k 1 pad_j 12 pad_k 8 a_stride 24 b_stride 32 c_stride 20 activation relu ex_accumulate
 // CHECK-NEXT:  }
 // CHECK:       gemmini.loop_ws a %{{.*}}, b %[[W]], d %[[BIAS]] i 1 j 2 k 1 pad_i 8 pad_j 12
 // CHECK:       gemmini.loop_ws a %{{.*}}, b %{{.*}}, c %{{.*}} i 1 j 2 k 1 pad_i 8 pad_j 12 pad_k 8

@@ -23,7 +23,7 @@ func.func @conv(%x: tensor<1x6x6x3xi8>) -> tensor<1x6x6x20xi8> {
 // CHECK-NEXT:  %[[BIAS:.*]] = "memref.extract_aligned_pointer_as_index"(%const_1)
 // CHECK-NEXT:  gemmini.config_st stride 20 activation relu scale 5.000000e-01
 // CHECK-NEXT:  gemmini.config_ex dataflow ws
-// CHECK-NEXT:  gemmini.loop_conv_ws weights %[[W]], output %[[OUT]], bias %[[BIAS]], input %[[X]] batch_size 1 in_row_dim 6 in_col_dim 6 in_channels 3 out_channels 20 out_row_dim 6 out_col_dim 6 pool_out_row_dim 6 pool_out_col_dim 6 padding 1 kernel_dim 3 batches 1 porows 4 pocols 6 pochs 20 krows 3 kcols 3 kchs 3 lpad 1 rpad 1 upad 1 orows 4 ocols 6 in_stride 3 weight_stride 20 out_stride 20 activation relu no_pool max_pixels_per_row 3 b_spad_id 2
+// CHECK-NEXT:  gemmini.loop_conv_ws weights %[[W]], output %[[OUT]], bias %[[BIAS]], input %[[X]] batch_size 1 in_row_dim 6 in_col_dim 6 in_channels 3 out_channels 20 out_row_dim 6 out_col_dim 6 pool_out_row_dim 6 pool_out_col_dim 6 padding 1 kernel_dim 3 batches 1 porows 4 pocols 6 pochs 20 krows 3 kcols 3 kchs 3 lpad 1 rpad 1 upad 1 orows 4 ocols 6 in_stride 3 weight_stride 32 out_stride 20 activation relu no_pool max_pixels_per_row 3 b_spad_id 2
 // CHECK-NEXT:  %[[X3:.*]] = arith.addi %[[X]], %c54
 // CHECK-NEXT:  %[[OUT4:.*]] = arith.addi %[[OUT]], %c480
 // CHECK-NEXT:  gemmini.loop_conv_ws weights %c0, output %[[OUT4]], bias %[[BIAS]], input %[[X3]] {{.*}} porows 2 pocols 6 pochs 20 krows 3 kcols 3 kchs 3 lpad 1 rpad 1 dpad 1 orows 2 ocols 6 {{.*}} b_spad_id 2

@@ -1,0 +1,21 @@
+// RUN: %verify-diagnostics
+//
+// Verifier errors of tile.matmul's bias operand D.
+
+%a = tile.alloc : memref<32x16xi8, #tile.space<spad>>
+%b = tile.alloc : memref<16x32xi8, #tile.space<spad>>
+%c = tile.alloc : memref<32x32xi32, #tile.space<acc>>
+%d = tile.alloc : memref<16x32xi8, #tile.space<spad>>
+tile.matmul %c[0, 0] [32, 32] = %a[0, 0] [32, 16] * %b[0, 0] [16, 32] + %d[0, 0] [16, 32] : memref<32x32xi32, #tile.space<acc>>, memref<32x16xi8, #tile.space<spad>>, memref<16x32xi8, #tile.space<spad>>, memref<16x32xi8, #tile.space<spad>>
+
+// CHECK: tile.matmul: operand D must be in #tile.space<acc>, got #tile.space<spad>
+
+// -----
+
+%a = tile.alloc : memref<32x16xi8, #tile.space<spad>>
+%b = tile.alloc : memref<16x32xi8, #tile.space<spad>>
+%c = tile.alloc : memref<32x32xi32, #tile.space<acc>>
+%d = tile.alloc : memref<16x32xi32, #tile.space<acc>>
+tile.matmul %c[0, 0] [32, 32] = %a[0, 0] [32, 16] * %b[0, 0] [16, 32] + %d[0, 0] [16, 16] : memref<32x32xi32, #tile.space<acc>>, memref<32x16xi8, #tile.space<spad>>, memref<16x32xi8, #tile.space<spad>>, memref<16x32xi32, #tile.space<acc>>
+
+// CHECK: tile.matmul: shape mismatch: D columns (16) != C columns (32)
