@@ -82,10 +82,14 @@ class Dma:
     def transfer(self, start: float, rows: int, row_bytes: int, write: bool, misses: int | None = None,
                  addr: int = 0, stride: int = 0) -> tuple[float, float]:
         """Returns (when the controller may issue its next transfer, when this one is done)."""
+        return self.run_plan(start, self.plan(rows, row_bytes, misses, addr, stride), write)
+
+    def plan(self, rows: int, row_bytes: int, misses: int | None = None, addr: int = 0, stride: int = 0) -> tuple:
+        """Everything about a transfer that does not depend on when it starts (computed
+        once per transfer, ahead of the schedule; :meth:`run_plan` does the rest)."""
         n, beats_total = self.requests(addr, rows, stride, row_bytes)
         beats = beats_total / n
         size = beats * self.bus  # bytes moved per request, over-fetch included
-        total = rows * row_bytes
         nm = n if misses is None or misses > n else misses
         l2_bw, bw, inflight = self.l2_bw, self.bw, self.inflight
         per_l2 = size / l2_bw
@@ -94,19 +98,25 @@ class Dma:
         i_hit = (self.l2_lat + beats) / inflight
         if floor > i_hit:
             i_hit = floor
-        last_issue = start + nm * i_miss + (n - nm) * i_hit - (i_miss if nm else i_hit)
+        return (nm * i_miss, (n - nm) * i_hit, i_miss if nm else i_hit, nm, nm * size / bw, size / bw,
+                n * size / l2_bw, per_l2, self.lat if nm else self.l2_lat, beats, rows * row_bytes)
+
+    def run_plan(self, start: float, plan: tuple, write: bool) -> tuple[float, float]:
+        """:meth:`transfer` of a planned transfer starting at ``start``."""
+        miss_t, hit_t, one, nm, pipe_t, pipe_one, port_t, port_one, lat, beats, total = plan
+        last_issue = start + miss_t + hit_t - one
         if nm:
             pipe_start = start if start > self.pipe_free else self.pipe_free
-            self.pipe_free = pipe_free = pipe_start + nm * size / bw
-            t = pipe_free - size / bw
+            self.pipe_free = pipe_free = pipe_start + pipe_t
+            t = pipe_free - pipe_one
             if t > last_issue:
                 last_issue = t
         port_start = start if start > self.port_free else self.port_free
-        self.port_free = port_free = port_start + n * size / l2_bw
-        t = port_free - per_l2
+        self.port_free = port_free = port_start + port_t
+        t = port_free - port_one
         if t > last_issue:
             last_issue = t
-        done = last_issue + (self.lat if nm else self.l2_lat) + beats
+        done = last_issue + lat + beats
         if write:
             self.bytes_written += total
         else:

@@ -26,7 +26,8 @@ import numpy as np
 
 from gemforge.backends.gemmini import isa
 from gemforge.sim.functional import Machine, rounding_shift, wrap32
-from gemforge.sim.memory import Local
+from gemforge.sim.exec_accum import accumulate_pairs, mask_a, matmul_accumulate  # noqa: F401 (public here)
+from gemforge.sim.memory import Local, take_rows
 
 
 def _operand(m: Machine, field: int, what: str):
@@ -122,6 +123,14 @@ def run_batch(m: Machine, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2) ->
     ``idx`` holds each pair's preload index (for error messages); the other arrays are
     the pairs' operands (uint64).  Anything unusual (sizes, ranges, uninitialised rows)
     falls back to pair-by-pair execution, which reports the exact instruction."""
+    if not batch(m, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2):
+        _fallback(m, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2)
+
+
+def batch(m: Machine, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2, versions=None) -> bool:
+    """:func:`run_batch` without the fallback: False (and nothing changed) when the run
+    is unusual.  ``versions`` (``exec_region._Versions``) resolves scratchpad reads to
+    rows move-ins of the region wrote before the pair (A at idx + 1, B at idx)."""
     dim, ar = m.dim, m.ar
     dmask = m.local.data_mask
     regs = np.stack([pre_rs1, pre_rs2, cmp_rs1]).astype(np.int64)
@@ -133,10 +142,10 @@ def run_batch(m: Machine, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2) ->
     a_stride = m.ex["a_stride"]
     full = bool((rows == dim).all() and (cols == dim).all())
     if not full and (rows.max() > dim or cols.max() > dim):
-        return _fallback(m, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2)
+        return False
     if (addr[2] >> 31).any() or (a_row + (a_rows - 1) * a_stride >= m.spad_rows).any() or (
             (~b_garb & (b_row + b_rows > m.spad_rows)).any()) or ((~c_garb & (c_row + c_rows > m.acc_rows)).any()):
-        return _fallback(m, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2)
+        return False
     flip = cmp_funct == isa.COMPUTE_PRELOADED
     fl = np.flatnonzero(flip)
     # Operands: A (n, dim, dim) and the weights of each flip (B garbage = zeros).
@@ -145,49 +154,58 @@ def run_batch(m: Machine, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2) ->
     live = ~b_garb[fl]
     if full:
         a_read, b_read = a_idx, b_idx[live]
+        b_idx = np.where(live[:, None], b_idx, 0)  # GARBAGE has no row to gather (zeroed below)
     else:
         a_rmask = ar < a_rows[:, None]
         b_rmask = (ar < b_rows[fl][:, None]) & live[:, None]
         a_idx, b_idx = np.where(a_rmask, a_idx, 0), np.where(b_rmask, b_idx, 0)
         a_read, b_read = a_idx[a_rmask], b_idx[b_rmask]
-    if not m.allow_uninit and not (m.spad_ok[a_read].all() and m.spad_ok[b_read].all()):
-        return _fallback(m, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2)
+    spad, spad_ok = m.spad_v, m.spad_ok
+    if versions is not None:  # rows as the region's move-ins left them at each read
+        spad, spad_ok = versions.data_v, versions.ok
+        a_map, b_map = versions.map(a_idx, idx[:, None] + 1), versions.map(b_idx, idx[fl][:, None])
+        a_read = a_map if full else a_map[a_rmask]
+        b_read = b_map[live] if full else b_map[b_rmask]
+        a_idx, b_idx = a_map, b_map
+    if not m.allow_uninit and not (spad_ok[a_read].all() and spad_ok[b_read].all()):
+        return False
     ftype = m.exact_float
-    A = m.spad[a_idx].astype(ftype)
     W = np.empty((len(fl) + 1, dim, dim), ftype)
     W[0] = m.weights
-    W[1:] = m.spad[b_idx]
+    W[1:] = take_rows(spad, b_idx, np.int8, dim)
+    a_mask = None  # A's zero padding: (rows (n, DIM), columns (n, DIM) or None), both bool
     if not full:
-        A *= a_rmask[:, :, None] & (ar < a_cols[:, None, None])
+        a_mask = (a_rmask, None if (a_cols == dim).all() else ar < a_cols[:, None])
         W[1:] *= b_rmask[:, :, None] & (ar < b_cols[fl][:, None, None])
     elif not live.all():
         W[1:][~live] = 0
     accum = ((addr[1] >> 30) & 1).astype(bool)
     c_idx = c_row[:, None] + ar
-    if full and accum.all() and not c_garb.any():
-        # The common case: full tiles accumulating; repeated rows simply add up.
-        if not m.allow_uninit and not m.acc_ok[c_idx.reshape(-1)].all():
-            return _fallback(m, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2)
-        matmul_accumulate(m, A, W[np.cumsum(flip)], c_row)
-        if len(fl):
+    rmask = (ar < c_rows[:, None]) & ~c_garb[:, None]
+    wsel = np.cumsum(flip)  # the weights of each pair: W[wsel]
+    done = accumulate_pairs(m, spad, a_idx, a_mask, W, wsel, c_row, c_rows, c_cols, accum, c_garb, full, rmask)
+    if done is not None:
+        if done and len(fl):
             m.weights = W[-1].astype(np.int64)
-        return None
-    res = np.matmul(A, W[np.cumsum(flip)])  # exact in this float type (checked in Machine)
+        return done
+    A = take_rows(spad, a_idx, np.int8, dim).astype(ftype)
+    if a_mask is not None:
+        mask_a(A, *a_mask)
+    res = np.matmul(A, W[wsel])  # exact in this float type (checked in Machine)
     if len(fl):
         m.weights = W[-1].astype(np.int64)
-    rmask = (ar < c_rows[:, None]) & ~c_garb[:, None]
     res = res.astype(np.int64)
     live_rows = np.sort(c_row[~c_garb])
     if len(live_rows) < 2 or (np.diff(live_rows) >= dim).all():
         # Every accumulator row is written at most once: gather, update, scatter.
         rows_w = c_idx[rmask]
         if not m.allow_uninit and not m.acc_ok[c_idx[rmask & accum[:, None]]].all():
-            return _fallback(m, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2)
+            return False
         old = m.acc[np.where(rmask, c_idx, 0)].astype(np.int64)
         new = np.where(ar < c_cols[:, None, None], np.where(accum[:, None, None], old + res, res), old)
         m.acc[rows_w] = wrap32(new[rmask])
         m.acc_ok[rows_w] = True
-        return None
+        return True
     # General case: per element, contributions at or after its last overwrite add up.
     emask = rmask[:, :, None] & (ar < c_cols[:, None, None])
     target = (c_idx[:, :, None] * dim + ar)[emask]
@@ -204,46 +222,14 @@ def run_batch(m: Machine, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2) ->
         reads_old = touched.copy()
         reads_old[touched] = acc_e[first[touched]]
         if not m.acc_ok[reads_old.reshape(-1, dim).any(1)].all():
-            return _fallback(m, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2)
+            return False
     keep = pos >= last_ow[target]
     sums = np.bincount(target[keep], weights=vals[keep].astype(np.float64), minlength=size)
     flat = m.acc.reshape(-1)
     old = np.where(last_ow[touched] >= 0, 0, flat[touched].astype(np.int64))
     flat[touched] = wrap32(old + sums[touched].astype(np.int64))  # float64 sums are exact here
     m.acc_ok[touched.reshape(-1, dim).any(1)] = True
-
-
-def matmul_accumulate(m: Machine, A: np.ndarray, W: np.ndarray, c_row: np.ndarray) -> None:
-    """acc[c_row[p] + r] += (A[p] @ W[p])[r] for every pair p (int32 wrapping); pairs
-    writing one accumulator block add up.  The pairs of each block are multiplied as one
-    (DIM x P*DIM) @ (P*DIM x DIM) product -- multiply and sum in one small matmul per
-    block, in float32 when that is exact for P*DIM products, else float64."""
-    dim, ar, n = m.dim, m.ar, len(c_row)
-    u, inv = np.unique(c_row, return_inverse=True)
-    if len(u) > 1 and (np.diff(u) < dim).any():  # partially overlapping blocks: sum per element
-        res = np.matmul(A, W)
-        target = ((c_row[:, None] + ar).reshape(-1)[:, None] * dim + ar).reshape(-1)
-        sums = np.bincount(target, weights=res.reshape(-1).astype(np.float64), minlength=m.acc_rows * dim)
-        m.acc[...] = wrap32(m.acc + sums.astype(np.int64).reshape(m.acc_rows, dim))
-        return
-    counts = np.bincount(inv)
-    P = int(counts.max())
-    exact32 = P * dim << (2 * (m.t.input_bits - 1)) < (1 << 24)
-    ftype = np.float32 if exact32 else np.float64
-    if P * len(u) == n:  # every block has P pairs: sort by block, no padding
-        order = np.argsort(inv, kind="stable")
-        Ag, Wg = A[order].astype(ftype, copy=False), W[order].astype(ftype, copy=False)
-    else:
-        order = np.argsort(inv, kind="stable")
-        g = inv[order]
-        slot = g * P + (np.arange(n) - (np.cumsum(counts) - counts)[g])
-        Ag = np.zeros((len(u) * P, dim, dim), ftype)
-        Wg = np.zeros((len(u) * P, dim, dim), ftype)
-        Ag[slot], Wg[slot] = A[order], W[order]
-    Ag = Ag.reshape(len(u), P, dim, dim).transpose(0, 2, 1, 3).reshape(len(u), dim, P * dim)
-    sums = np.matmul(Ag, Wg.reshape(len(u), P * dim, dim))
-    rows = (u[:, None] + ar).reshape(-1)
-    m.acc[rows] = wrap32(m.acc[rows].astype(np.int64) + sums.reshape(-1, dim).astype(np.int64))
+    return True
 
 
 def _fallback(m: Machine, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2) -> None:

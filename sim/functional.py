@@ -27,7 +27,7 @@ import numpy as np
 from gemforge.backends.gemmini import isa
 from gemforge.backends.gemmini.program import Program
 from gemforge.sim.errors import insn_error
-from gemforge.sim.memory import Dram, Local, LocalDecoder
+from gemforge.sim.memory import Dram, Local, LocalDecoder, row_view
 from gemforge.target import Target
 
 F32 = np.float32
@@ -67,6 +67,7 @@ class Machine:
         self.spad = np.zeros((t.spad_rows, t.dim), np.int8)
         self.acc = np.zeros((t.acc_rows, t.dim), np.int32)
         self.spad_ok = np.zeros(t.spad_rows, bool)
+        self.spad_v, self.acc_v = row_view(self.spad), row_view(self.acc)  # fast whole-row gathers
         self.acc_ok = np.zeros(t.acc_rows, bool)
         self.allow_uninit = allow_uninitialized
         self.local = LocalDecoder(target)
@@ -233,17 +234,17 @@ class Machine:
         if cols > self.dim:
             raise self.fail(f"mvin with pixel_repeats > 1 and cols = {cols} > DIM = {self.dim}")
         self.check_rows(loc, loc.row, rows, "mvin")
-        half = self.spad_rows // 2
-        for i in range(rows):
-            row = loc.row + i
-            floor = 0 if row < half else half
-            for k in range(repeats - 1, -1, -1):
-                dest, c0 = row - k, k * cols
-                if dest < floor or c0 >= self.dim:
-                    continue
-                c1 = min(self.dim, c0 + cols)
-                self.spad[dest, c0:c1] = data[i, :c1 - c0]
-                self.spad_ok[dest] = True
+        half, dim = self.spad_rows // 2, self.dim
+        # Every (row i, copy k, column c) lands in its own cell (copies of one local row
+        # have disjoint columns), so all the writes happen at once: one element each.
+        row = loc.row + np.arange(rows)[:, None, None]
+        k = np.arange(repeats)[None, :, None]
+        c = np.arange(cols)[None, None, :]
+        dest, col = row - k, k * cols + c
+        keep = (dest >= np.where(row < half, 0, half)) & (col < dim)
+        dest, col = np.broadcast_to(dest, keep.shape)[keep], np.broadcast_to(col, keep.shape)[keep]
+        self.spad.reshape(-1)[dest * dim + col] = np.broadcast_to(data[:, None, :cols], keep.shape)[keep]
+        self.spad_ok[dest] = True
 
     # ------------------------------------------------------------------ mvout
     def mvout(self, index: int, dram: int, rs2: int) -> None:

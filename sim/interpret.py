@@ -13,10 +13,12 @@ from gemforge.backends.gemmini import isa
 from gemforge.sim import exec_ops
 from gemforge.sim.errors import SimError, insn_error
 from gemforge.sim.exec_batch import finish_common, gather_common
+from gemforge.sim.exec_region import Regions, run_region
 from gemforge.sim.expand import HOST, Stream
 from gemforge.sim.functional import Machine
 from gemforge.sim.host import KERNELS
 from gemforge.sim.mvin_group import mvin_group
+from gemforge.sim.mvout_group import mvout_group
 
 _NOOP = {isa.FLUSH, isa.FENCE, isa.COUNTER, isa.LOOP_WS, isa.LOOP_CONV_WS,
          *range(isa.LOOP_WS_CONFIG_BOUNDS, isa.LOOP_WS_CONFIG_STRIDES_DC + 1),
@@ -34,6 +36,7 @@ def execute(m: Machine, stream: Stream) -> list[tuple[int, int]]:
         pair_at[:-2] = (f[:-1] == isa.PRELOAD) & is_comp[1:]
     pair_list = pair_at.tolist()
     info = PairInfo(m, stream, pair_at)
+    regions = Regions(m, stream, info.first, _NOOP)
     fl, r1, r2 = f.tolist(), stream.rs1.tolist(), stream.rs2.tolist()
     host_costs: list[tuple[int, int]] = []
     i = 0
@@ -41,7 +44,8 @@ def execute(m: Machine, stream: Stream) -> list[tuple[int, int]]:
         fi = fl[i]
         m.cur = (i, fi, r1[i], r2[i])
         if pair_list[i] and m.pending is None:
-            i = _run_pairs(m, stream, i, pair_list, fl, r1, r2, info)
+            j = run_region(m, regions, info, stream, i)
+            i = _run_pairs(m, stream, i, pair_list, fl, r1, r2, info) if j is None else j
             continue
         if fi in _MVIN:
             j = i + 1
@@ -55,7 +59,15 @@ def execute(m: Machine, stream: Stream) -> list[tuple[int, int]]:
             i = j
             continue
         elif fi == isa.MVOUT:
-            m.mvout(i, r1[i], r2[i])
+            j = i + 1
+            while j < n and fl[j] == isa.MVOUT:
+                j += 1
+            if j - i == 1 or not mvout_group(m, list(range(i, j)), r1[i:j], r2[i:j]):
+                for k in range(i, j):
+                    m.cur = (k, fl[k], r1[k], r2[k])
+                    m.mvout(k, r1[k], r2[k])
+            i = j
+            continue
         elif fi == isa.CONFIG:
             m.config(r1[i], r2[i])
         elif fi == isa.PRELOAD:

@@ -30,14 +30,14 @@ def l2_misses(stream: Stream, m: Machine, t: Target) -> dict[int, int] | None:
     """Stream index -> lines of that mvin / mvout that miss the L2 (None: no L2 modelled)."""
     if t.mem_l2_bytes <= 0:
         return None
-    transfers = [(i, info[4], info[1]) for i, info in m.mvin_info.items()]  # (index, DRAM stride, bytes/elem)
-    transfers += [(i, stride, eb) for i, (stride, eb) in m.mvout_info.items()]
-    if not transfers:
+    if not m.mvin_info and not m.mvout_info:
         return {}
-    transfers.sort()
-    idx = np.array([x[0] for x in transfers], np.int64)
-    stride = np.array([x[1] for x in transfers], np.int64)
-    eb = np.array([x[2] for x in transfers], np.int64)
+    ins, outs = list(m.mvin_info.values()), list(m.mvout_info.values())
+    idx = np.array(list(m.mvin_info) + list(m.mvout_info), np.int64)
+    stride = np.array([x[4] for x in ins] + [x[0] for x in outs], np.int64)  # DRAM stride
+    eb = np.array([x[1] for x in ins] + [x[1] for x in outs], np.int64)  # bytes per element
+    order = np.argsort(idx, kind="stable")  # program order
+    idx, stride, eb = idx[order], stride[order], eb[order]
     dram = stream.rs1[idx].astype(np.int64)
     rs2 = stream.rs2[idx]
     rows = (rs2 >> np.uint64(48)).astype(np.int64)
@@ -53,28 +53,38 @@ def _count_misses(dram, rows, stride, nbytes, t: Target) -> np.ndarray:
     line_b = t.mem_l2_line_bytes
     n = len(dram)
     # one entry per (transfer, row)
-    tr = np.repeat(np.arange(n), rows)
-    first = np.cumsum(rows) - rows
-    r = np.arange(len(tr)) - np.repeat(first, rows)
-    a = dram[tr] + r * stride[tr]
+    if (rows == rows[0]).all():  # the usual case: no ragged repeats needed
+        R = int(rows[0])
+        tr = np.repeat(np.arange(n), R)
+        a = (dram[:, None] + np.arange(R) * stride[:, None]).reshape(-1)
+        nb = np.repeat(nbytes, R)
+    else:
+        tr = np.repeat(np.arange(n), rows)
+        first = np.cumsum(rows) - rows
+        r = np.arange(len(tr)) - np.repeat(first, rows)
+        a = dram[tr] + r * stride[tr]
+        nb = nbytes[tr]
     lo = a // line_b
-    cnt = (a + nbytes[tr] - 1) // line_b - lo + 1
+    cnt = (a + nb - 1) // line_b - lo + 1
     # one entry per (transfer, line), each line once per transfer, in program order
-    tr2 = np.repeat(tr, cnt)
-    first2 = np.cumsum(cnt) - cnt
-    line = np.repeat(lo, cnt) + (np.arange(len(tr2)) - np.repeat(first2, cnt))
+    if (cnt == 1).all():
+        tr2, line = tr, lo
+    else:
+        tr2 = np.repeat(tr, cnt)
+        first2 = np.cumsum(cnt) - cnt
+        line = np.repeat(lo, cnt) + (np.arange(len(tr2)) - np.repeat(first2, cnt))
     # group the accesses by line (stable: program order within a line)
     order = np.argsort(line, kind="stable")
     ls, ts = line[order], tr2[order]
     same_line = ls[1:] == ls[:-1]
     repeat = np.zeros(len(order), bool)  # the line again in the same transfer: no new access
     repeat[1:] = same_line & (ts[1:] == ts[:-1])
-    first = np.empty(len(order), bool)
-    first[order] = ~repeat
-    dpos = np.cumsum(first)  # position among distinct (transfer, line) accesses
-    ds = dpos[order]
-    hit = repeat.copy()
+    if repeat.any():
+        first = np.empty(len(order), bool)
+        first[order] = ~repeat
+        ds = np.cumsum(first)[order]  # position among distinct (transfer, line) accesses
+    else:  # every access is distinct: its position is its index
+        ds = order
+    hit = repeat
     hit[1:] |= same_line & (ds[1:] - ds[:-1] <= t.mem_l2_bytes // line_b)
-    miss = np.empty(len(order), bool)
-    miss[order] = ~hit
-    return np.bincount(tr2[miss], minlength=n)
+    return np.bincount(ts[~hit], minlength=n)

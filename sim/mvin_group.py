@@ -1,10 +1,11 @@
 """Vectorised execution of a group of simple move-ins (one gather, one scatter).
 
-Used by the interpreter for the move-ins between runs of compute pairs.  Eligible: int8
-move-ins into the scratchpad of DIM rows and the same whole number of DIM-column blocks,
-unscaled, from real DRAM (not the zero writer), each within one tensor and the
-scratchpad.  Otherwise this returns False and the caller executes the move-ins one at a
-time (same semantics, precise errors).
+Used by the interpreter for runs of consecutive move-ins.  Eligible: move-ins into the
+scratchpad (int8, unscaled, without pixel repeats) or into the accumulator (int32, not
+shrunk, overwriting), of 1..DIM rows and whole DIM-column blocks, from DRAM
+inside one tensor or from DRAM address 0 (the zero writer), inside the local memory, no
+two writing the same row.  Otherwise this returns False before changing anything and the
+caller executes the move-ins one at a time (same semantics, precise errors).
 """
 
 from __future__ import annotations
@@ -12,46 +13,82 @@ from __future__ import annotations
 import numpy as np
 
 from gemforge.sim.functional import Machine
+from gemforge.sim.memory import row_view, take_rows
+
+_SPAD, _ACC = 0, 0b100000  # local address bits 31..26: scratchpad / accumulator, no flags
+
+
+MIN_GROUP = 8  # fewer move-ins are cheaper one at a time than in ~40 numpy calls
 
 
 def mvin_group(m: Machine, index: list[int], which: list[int], dram: list[int], rs2: list[int]) -> bool:
-    dim = m.dim
-    if m.t.input_bytes != 1 or len(index) < 2:
+    if len(index) < MIN_GROUP:
         return False
-    cols = (rs2[0] >> 32) & 0xFFFF
-    if cols % dim or cols > m.max_spad_cols:
-        return False
-    shape = (dim << 16) | cols
-    strides, bstrides = [], []
-    for w, d, r in zip(which, dram, rs2):
-        cfg = m.ld[w]
-        if r >> 32 != shape or (r & 0xFFFFFFFF) >> 26 or not d or cfg["scale"] != 1.0 or cfg["pixel_repeats"] > 1:
+    kinds = [(r & 0xFFFFFFFF) >> 26 for r in rs2]
+    plans = []
+    for kind in set(kinds):  # the scratchpad and the accumulator do not interact: one plan each
+        sel = [k for k, x in enumerate(kinds) if x == kind]
+        plan = _plan(m, kind, [which[k] for k in sel], [dram[k] for k in sel], [rs2[k] for k in sel])
+        if plan is None:
             return False
+        plans.append((plan, [index[k] for k in sel]))
+    for (to_acc, dest, data, infos), idx in plans:
+        if to_acc:
+            m.acc_v[dest] = row_view(data)
+            m.acc_ok[dest] = True
+        else:
+            m.spad_v[dest] = row_view(data)
+            m.spad_ok[dest] = True
+        m.mvin_info.update(zip(idx, infos))
+    return True
+
+
+def _plan(m: Machine, kind: int, which: list[int], dram: list[int], rs2: list[int]):
+    """(into the accumulator, local rows, their bytes, mvin_info entries) of move-ins that
+    all go to ``kind`` memory, or None if they are not eligible."""
+    dim, t = m.dim, m.t
+    to_acc = kind == _ACC
+    if not (kind == _SPAD and t.input_bytes == 1 or to_acc and t.acc_bytes == 4):
+        return None
+    strides, bstrides = [], []
+    for w in which:
+        cfg = m.ld[w]
+        if cfg["pixel_repeats"] > 1 or (cfg["shrunk"] if to_acc else cfg["scale"] != 1.0):
+            return None
         strides.append(cfg["stride"])
         bstrides.append(cfg["block_stride"])
+    eb = t.acc_bytes if to_acc else 1
+    x = np.array(rs2, np.uint64).astype(np.int64)
+    local, rows, cols = x & ((1 << 26) - 1), x >> 48, (x >> 32) & 0xFFFF
+    max_cols = dim * t.dma_max_acc_mvin_blocks if to_acc else m.max_spad_cols
+    if (cols % dim).any() or (cols < 1).any() or (cols > max_cols).any():
+        return None
     nb = cols // dim
-    local = np.array(rs2, np.uint64).astype(np.int64) & 0xFFFFFFFF
     bst = np.array(bstrides, np.int64)
-    if (local + (nb - 1) * bst + dim > m.spad_rows).any():
-        return False
-    starts = np.sort((local[:, None] + np.arange(nb) * bst[:, None]).reshape(-1))
-    if nb > 1 and (np.diff(starts) < dim).any():  # overlapping blocks: keep exact program order
-        return False
-    d = np.array(dram, np.int64)
+    limit = m.acc_rows if to_acc else m.spad_rows
+    if (rows < 1).any() or (rows > dim).any() or (local + (nb - 1) * bst + rows > limit).any():
+        return None
+    d = np.array(dram, np.uint64).astype(np.int64)
     st = np.array(strides, np.int64)
-    lo = d + np.minimum(0, (dim - 1) * st)
-    hi = d + np.maximum(0, (dim - 1) * st) + cols
+    real = d != 0
+    lo = d + np.minimum(0, (rows - 1) * st)
+    hi = d + np.maximum(0, (rows - 1) * st) + cols * eb
     dr = m.dram
     k = np.searchsorted(dr.starts_arr, lo, side="right") - 1
-    if (k < 0).any() or (hi > dr.ends_arr[np.maximum(k, 0)]).any():
-        return False
-    ar_c = np.arange(cols)
-    off = (d - dr.base)[:, None, None] + m.ar[None, :, None] * st[:, None, None] + ar_c[None, None, :]
-    data = dr.mem[off].view(np.int8)  # (n, dim, cols)
-    for b in range(nb):  # in program order per block; repeated rows: the last move-in wins
-        rows = (local[:, None] + b * bst[:, None] + m.ar).reshape(-1)
-        m.spad[rows] = data[:, :, b * dim:(b + 1) * dim].reshape(-1, dim)
-        m.spad_ok[rows] = True
-    for i, bs, st in zip(index, bstrides, strides):
-        m.mvin_info[i] = (bs, 1, False, 0, st)
-    return True
+    if (d < 0).any() or (real & ((k < 0) | (hi > dr.ends_arr[np.maximum(k, 0)]))).any() or len(dr.mem) < dim * eb:
+        return None
+    # one entry per (move-in, row, block): the local row written and its DRAM bytes
+    per = rows * nb
+    mv = np.repeat(np.arange(len(rs2)), per)
+    j = np.arange(len(mv)) - np.repeat(np.cumsum(per) - per, per)
+    r, b = j // nb[mv], j % nb[mv]
+    dest = local[mv] + r + b * bst[mv]
+    ordered = np.sort(dest)
+    if (ordered[1:] == ordered[:-1]).any():  # a row written twice: keep exact program order
+        return None
+    live = real[mv]
+    src = np.where(live, d[mv] - dr.base + r * st[mv] + b * (dim * eb), 0)
+    data = take_rows(dr.windows(dim * eb), src, np.uint8, dim * eb)
+    if not live.all():  # the zero writer moves in zeros
+        data[~live] = 0
+    return to_acc, dest, data, [(bs, eb, False, 0, s) for bs, s in zip(bstrides, strides)]

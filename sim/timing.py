@@ -57,7 +57,7 @@ from gemforge.sim.expand import HOST, Stream
 from gemforge.sim.functional import Machine
 from gemforge.sim.l2 import l2_misses
 from gemforge.sim.timing_exec import PairTable, exec_run
-from gemforge.sim.timing_load import load_run
+from gemforge.sim.timing_load import LoadTable, load_run
 from gemforge.target import Target
 
 LD, EX, ST = 0, 1, 2
@@ -133,6 +133,8 @@ class _Sim:
         self.decoder = m.local
         self.ws, self.transposed = True, False  # execute config as the timing pass sees it
         self.spad_bank_rows, self.n_spad_banks = t.spad_bank_rows, t.spad_banks
+        self.mvout_static: dict[int, tuple] = {}  # rs2 -> _mvout_decode(rs2)
+        self.mvout_plans: dict[tuple, tuple] = {}  # DMA plans of move-outs by what they depend on
 
     # ---------------------------------------------------------------- helpers
     def blocks(self, addr: int, rows: int, nblocks: int = 1, bstride: int = 0) -> list[int]:
@@ -222,6 +224,7 @@ class _Sim:
         ld_at = np.zeros(n + 1, bool)
         ld_at[:-1] = np.isin(f_arr, (isa.MVIN, isa.MVIN2, isa.MVIN3))
         ld_list = ld_at.tolist()
+        self.loads = LoadTable(self, np.flatnonzero(ld_at[:n]))
         while i < n:
             f, gen = fl[i], gl[i]
             if pair_list[i]:
@@ -235,7 +238,7 @@ class _Sim:
                 j = i + 1
                 while ld_list[j]:
                     j += 1
-                load_run(self, i, j, r1, r2, gl)
+                load_run(self, i, j)
                 i = j
                 continue
             q = _QUEUE_OF.get(f)
@@ -300,24 +303,24 @@ class _Sim:
 
     # ---------------------------------------------------------------- data movement
     def mvout(self, i: int, rs2: int, gen: bool) -> None:
-        t = self.t
-        addr, rows, cols = rs2 & 0xFFFFFFFF, rs2 >> 48, (rs2 >> 32) & 0xFFFF
-        loc = self.decoder(addr)
-        nblk = -(-cols // self.dim)
-        reads = self.blocks(addr, rows, nblk, self.dim)
+        static = self.mvout_static.get(rs2)  # a tile's move-outs recur with the same operand
+        if static is None:
+            static = self.mvout_static[rs2] = self._mvout_decode(rs2)
+        reads, is_acc, read_lat, bank, rows, nbytes = static
         ti = self.issue(i, ST, gen)
         start = max(self.dispatch_floor(ST, ti), self.deps(ST, reads, []), self.dma_cmds[ST][0])
-        if loc.is_acc:
-            read_lat = t.lat_acc_read + (0 if loc.read_full else t.lat_acc_scale)
-            bank = (loc.row // t.acc_bank_rows) % t.acc_banks
+        if is_acc:
             ws, we = self.ex_acc_w[bank]
             if ws < start + rows and start < we:  # the execute unit wins the accumulator port
                 start = we
-            eb = t.acc_bytes if loc.read_full else t.input_bytes
-        else:
-            read_lat, eb = t.lat_spad_read, t.input_bytes
-        free, done = self.dma.transfer(start + read_lat, rows, cols * eb, True, self.misses.get(i) if self.misses else None,
-                                       int(self.s.rs1[i]), self.m.mvout_info.get(i, (0,))[0])
+        dram, stride = int(self.s.rs1[i]), self.m.mvout_info.get(i, (0,))[0]
+        misses = self.misses.get(i) if self.misses else None
+        mreq = self.dma.max_req
+        key = (rows, nbytes, misses, dram % mreq, stride % mreq)  # all a plan depends on
+        plan = self.mvout_plans.get(key)
+        if plan is None:
+            plan = self.mvout_plans[key] = self.dma.plan(rows, nbytes, misses, dram, stride)
+        free, done = self.dma.run_plan(start + read_lat, plan, True)
         self.unit_free[ST] = free
         self.dma_cmds[ST].append(done)
         self.busy["store"].add(start, done)
@@ -325,6 +328,20 @@ class _Sim:
         self.finish(ST, start, done)
         if self.trace:
             self.events.append(("store", "mvout", start, done))
+
+    def _mvout_decode(self, rs2: int) -> tuple:
+        """(blocks read, from the accumulator, read latency, accumulator bank, rows, bytes per row)."""
+        t = self.t
+        addr, rows, cols = rs2 & 0xFFFFFFFF, rs2 >> 48, (rs2 >> 32) & 0xFFFF
+        loc = self.decoder(addr)
+        reads = self.blocks(addr, rows, -(-cols // self.dim), self.dim)
+        if loc.is_acc:
+            read_lat = t.lat_acc_read + (0 if loc.read_full else t.lat_acc_scale)
+            bank = (loc.row // t.acc_bank_rows) % t.acc_banks
+            eb = t.acc_bytes if loc.read_full else t.input_bytes
+        else:
+            read_lat, bank, eb = t.lat_spad_read, -1, t.input_bytes
+        return reads, loc.is_acc, read_lat, bank, rows, cols * eb
 
     def _result(self) -> Timing:
         res = Timing()

@@ -83,6 +83,11 @@ def exec_run(sim, lo: int, hi: int) -> None:
     add_done = dones.append
     rs = sim.rs[1]
     rs_need = rs.maxlen - 2
+    # A pair takes two reservation-station entries, freed when it completes, so pair k waits for
+    # the entry rs_need + 1 back: before the run's own entries reach that far, one of ``rs``.
+    lag = (rs_need + 2) // 2
+    head = [rs[j] if j >= 0 else 0.0
+            for j in (len(rs) + 2 * k - rs_need - 1 for k in range(min(lag, k1 - k0)))]
     dma_w, ex_acc_w, last_c = sim.dma_w, sim.ex_acc_w, sim.last_c
     gap, fill = t.lat_acc_write_gap, t.lat_mesh_fill
     unroll, issue_c = t.lat_loop_unroll_issue, t.host_issue_cycles
@@ -105,7 +110,7 @@ def exec_run(sim, lo: int, hi: int) -> None:
             tab.gen[k0:k1], tab.cost[mode][k0:k1], dep.tolist(), tab.a_bank[k0:k1], tab.c_key[k0:k1],
             tab.c_bank[k0:k1], tab.doff[mode][k0:k1], tab.flip[k0:k1])):
         # issue (two reservation-station entries: the preload and the compute)
-        slot = rs[len(rs) - rs_need - 1] if len(rs) > rs_need else 0.0
+        slot = dones[k - lag] if k >= lag else head[k]
         if g:
             ti = gen_last + unroll
             if loop_start > ti:
@@ -152,13 +157,14 @@ def exec_run(sim, lo: int, hi: int) -> None:
         if ex_free > bs:
             b_total += ex_free - bs
             b_end = ex_free
-        rs.append(done)
-        rs.append(done)
         if done > all_done:
             all_done = done
         if trace:
             events.append(("execute", names[flip], start, ex_free))
 
+    for d in dones[-lag - 1:]:  # the entries the station still holds
+        rs.append(d)
+        rs.append(d)
     _record(sim, a_blk, b_blk, d_blk, c_blk, np.array(dones))
     busy.total, busy.end = b_total, b_end
     sim.unit_free[1] = ex_free

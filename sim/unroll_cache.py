@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from gemforge.backends.gemmini import isa
+from gemforge.sim.errors import insn_error
 
 _TAG_SHIFT = 56
 _LOW = np.uint64((1 << _TAG_SHIFT) - 1)
@@ -71,14 +72,18 @@ class LoopUnroller:
         self.loops_started = 0
         self.acc_half = 0  # current accumulator half for D/C (toggles after loops with C != 0)
         self.templates = TemplateCache(self.OPERANDS)
+        self._decoded: dict[tuple[int, int, int], object] = {}  # (funct, rs1, rs2) -> decoded record
 
     def record(self, index: int, funct: int, rs1: int, rs2: int):
-        from gemforge.backends.gemmini import isa
-        from gemforge.sim.errors import insn_error
-
-        try:
-            rec = isa.decode(funct, rs1, rs2)
-        except isa.IsaError as e:
-            raise insn_error(index, funct, rs1, rs2, str(e)) from None
+        key = (funct, rs1, rs2)
+        rec = self._decoded.get(key)  # tiled layers repeat most config words loop after loop
+        if rec is None:
+            try:
+                rec = isa.decode(funct, rs1, rs2)
+            except isa.IsaError as e:
+                raise insn_error(index, funct, rs1, rs2, str(e)) from None
+            if len(self._decoded) >= _MAX_ENTRIES * 8:
+                self._decoded.clear()
+            self._decoded[key] = rec
         self.regs.update(rec.fields)
         return rec if funct == self.LOOP_FUNCT else None

@@ -1,0 +1,140 @@
+"""Accumulating runs of WS pairs into the accumulator as whole-block sums.
+
+The pairs that write one accumulator block are multiplied as one (DIM x P*DIM) @
+(P*DIM x DIM) product: the multiply and the sum over the block's P pairs in one small
+matmul, exact in float32 when P*DIM int8 products cannot reach 2**24, else in float64
+(int32 wrapping is then applied once: sums wrap the same in any order).  When every
+block has the same number of pairs, the A operands are gathered from the scratchpad
+straight into that layout (row r of a block's matrix = row r of each of its pairs' A,
+side by side) -- one gather, no reordering copies.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gemforge.sim.functional import Machine, wrap32
+from gemforge.sim.memory import row_view, take_rows
+
+
+def accumulate_pairs(m: Machine, spad_v, a_idx, a_mask, W, wsel, c_row, c_rows, c_cols, accum, c_garb,
+                     full: bool, rmask):
+    """The common cases of ``exec_ops.batch``: every pair writes inside DIM rows from its
+    C address, and either all pairs accumulate (any tile sizes, blocks may overlap) or the
+    tiles are full and blocks are equal or disjoint (then a block's pairs before its last
+    overwrite drop out and the overwrite starts from 0).  Operands: scratchpad rows
+    ``a_idx`` of ``spad_v`` (a row view) zeroed outside ``a_mask`` (None: full tiles; else
+    see :func:`mask_a`), weights ``W[wsel]``.  Returns None when not applicable (nothing changed), False for an
+    uninitialised read (nothing changed), True when done."""
+    dim, ar = m.dim, m.ar
+    live = ~c_garb
+    if (c_row[live] + dim > m.acc_rows).any() or (c_cols[live] == 0).any():
+        return None
+    ow = live & ~accum
+    if not ow.any():
+        if not m.allow_uninit and not m.acc_ok[(c_row[:, None] + ar)[rmask]].all():
+            return False
+        keep, zero_rows = live, None
+    else:
+        if not full:
+            return None
+        pos = np.flatnonzero(live)
+        u, first, inv = np.unique(c_row[pos], return_index=True, return_inverse=True)
+        if len(u) > 1 and (np.diff(u) < dim).any():
+            return None
+        last_ow = np.full(len(u), -1, np.int64)
+        np.maximum.at(last_ow, inv[ow[pos]], pos[ow[pos]])
+        if not m.allow_uninit and not m.acc_ok[(u[accum[pos[first]]][:, None] + ar).reshape(-1)].all():
+            return False
+        keep = np.zeros(len(c_row), bool)
+        keep[pos] = pos >= last_ow[inv]
+        zero_rows = (u[last_ow >= 0][:, None] + ar).reshape(-1)
+    w_mask = None
+    if not full:  # rows / columns outside the C tile contribute zeros
+        a_mask = (a_mask[0] & (ar < c_rows[:, None]), a_mask[1])
+        if (c_cols < dim).any():
+            w_mask = (ar < c_cols[:, None])[:, None, :]
+    if zero_rows is not None:
+        m.acc[zero_rows] = 0
+    sel = np.flatnonzero(keep)
+    if len(sel):
+        _grouped(m, spad_v, a_idx, a_mask, W, wsel, w_mask, sel, c_row[sel])
+    if zero_rows is not None:
+        m.acc_ok[zero_rows] = True
+    return True
+
+
+def _grouped(m: Machine, spad_v, a_idx, a_mask, W, wsel, w_mask, sel, c_row) -> None:
+    """acc[c_row[k] + r] += (A @ W)[r] for pairs ``sel`` (see the module docstring)."""
+    dim = m.dim
+    u, inv = np.unique(c_row, return_inverse=True)
+    U, n = len(u), len(sel)
+    P = n // U
+    if P * U != n or (np.bincount(inv) != P).any():  # blocks with different pair counts
+        A = take_rows(spad_v, a_idx[sel], np.int8, dim).astype(W.dtype)
+        if a_mask is not None:
+            mask_a(A, a_mask[0][sel], None if a_mask[1] is None else a_mask[1][sel])
+        Wp = W[wsel[sel]]
+        if w_mask is not None:
+            Wp *= w_mask[sel]
+        return matmul_accumulate(m, A, Wp, c_row)
+    ftype = _sum_type(m, P)
+    pairs = sel[np.argsort(inv, kind="stable").reshape(U, P)]  # each block's pairs, in order
+    Ag = take_rows(spad_v, a_idx[pairs].transpose(0, 2, 1), np.int8, dim).astype(ftype)  # (U, DIM, P, DIM)
+    if a_mask is not None:
+        rows, cols = a_mask
+        if not rows.all():
+            Ag *= rows[pairs].transpose(0, 2, 1)[..., None]
+        if cols is not None:
+            Ag *= cols[pairs][:, None, :, :]
+    Wg = W[wsel[pairs]].astype(ftype, copy=False)  # (U, P, DIM, DIM)
+    if w_mask is not None:
+        Wg *= w_mask[pairs]
+    add_block_sums(m, u, np.matmul(Ag.reshape(U, dim, P * dim), Wg.reshape(U, P * dim, dim)))
+
+
+def mask_a(A: np.ndarray, rows: np.ndarray, cols) -> None:
+    """Zero A (n, DIM, DIM) outside its rows (n, DIM) and columns (n, DIM; None: all)."""
+    if not rows.all():
+        A *= rows[:, :, None]
+    if cols is not None:
+        A *= cols[:, None, :]
+
+
+def _sum_type(m: Machine, P: int):
+    return np.float32 if P * m.dim << (2 * (m.t.input_bits - 1)) < (1 << 24) else np.float64
+
+
+def matmul_accumulate(m: Machine, A: np.ndarray, W: np.ndarray, c_row: np.ndarray) -> None:
+    """acc[c_row[p] + r] += (A[p] @ W[p])[r] for every pair p (int32 wrapping), from
+    gathered operands ``A`` and ``W`` (n, DIM, DIM); blocks with fewer pairs are padded."""
+    dim, n = m.dim, len(c_row)
+    u, inv = np.unique(c_row, return_inverse=True)
+    counts = np.bincount(inv)
+    P = int(counts.max())
+    ftype = _sum_type(m, P)
+    order = np.argsort(inv, kind="stable")
+    if P * len(u) == n:  # every block has P pairs: sort by block, no padding
+        Ag, Wg = A[order].astype(ftype, copy=False), W[order].astype(ftype, copy=False)
+    else:
+        g = inv[order]
+        slot = g * P + (np.arange(n) - (np.cumsum(counts) - counts)[g])
+        Ag = np.zeros((len(u) * P, dim, dim), ftype)
+        Wg = np.zeros((len(u) * P, dim, dim), ftype)
+        Ag[slot], Wg[slot] = A[order], W[order]
+    Ag = Ag.reshape(len(u), P, dim, dim).transpose(0, 2, 1, 3).reshape(len(u), dim, P * dim)
+    add_block_sums(m, u, np.matmul(Ag, Wg.reshape(len(u), P * dim, dim)))
+
+
+def add_block_sums(m: Machine, u: np.ndarray, sums: np.ndarray) -> None:
+    """acc[u[b] + r] += sums[b, r] (int32 wrapping); blocks may partially overlap."""
+    dim = m.dim
+    sums = sums.reshape(-1, dim).astype(np.int64)
+    rows = (u[:, None] + m.ar).reshape(-1)
+    if len(u) > 1 and (np.diff(u) < dim).any():  # partially overlapping blocks: add per row
+        total = np.zeros((m.acc_rows, dim), np.int64)
+        np.add.at(total, rows, sums)
+        rows = np.unique(rows)
+        sums = total[rows]
+    new = wrap32(take_rows(m.acc_v, rows, np.int32, dim).astype(np.int64) + sums)
+    m.acc_v[rows] = row_view(new)
