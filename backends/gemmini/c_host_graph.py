@@ -102,17 +102,24 @@ def _clip(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
             "}"]
 
 
+def _pool_geometry(op: HostOp, shape, size: int):
+    """NHWC pool window geometry, checked against the output's element count."""
+    if len(shape) != 4:
+        raise _fail(op, f"input must be NHWC, shape {shape}")
+    n, h, w, c = shape
+    (kh, kw), (sh, sw), pads = op.attrs["kernel"], op.attrs["stride"], op.attrs["padding"]
+    top, left, bottom, right = pads
+    oh, ow = (h + top + bottom - kh) // sh + 1, (w + left + right - kw) // sw + 1
+    if n * oh * ow * c != size:
+        raise _fail(op, f"output has {size} elements, expected {n * oh * ow * c}")
+    return n, h, w, c, oh, ow, (kh, kw), (sh, sw), pads
+
+
 @_writer("graph.maxpool")
 def _maxpool(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
     (src, st, _, shape), (dst, dt, size, _) = _in_out(op, lay, program)
     _need(op, 1)
-    if len(shape) != 4:
-        raise _fail(op, f"input must be NHWC, shape {shape}")
-    n, h, w, c = shape
-    (kh, kw), (sh, sw), (top, left, bottom, right) = op.attrs["kernel"], op.attrs["stride"], op.attrs["padding"]
-    oh, ow = (h + top + bottom - kh) // sh + 1, (w + left + right - kw) // sw + 1
-    if n * oh * ow * c != size:
-        raise _fail(op, f"output has {size} elements, expected {n * oh * ow * c}")
+    n, h, w, c, oh, ow, (kh, kw), (sh, sw), (top, left, _, _) = _pool_geometry(op, shape, size)
     lowest = "-INFINITY" if st in ("float", "double") else f"gf_lowest_{st}"
     return [f"for (size_t b = 0; b < {n}; b++)",
             f"for (size_t oy = 0; oy < {oh}; oy++)",
@@ -136,13 +143,7 @@ def _avgpool(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
     ``f32(scale) / f32(count)``, computed here with numpy (as the kernel does) and
     emitted as exact literals, so no C compiler's float division rules come in."""
     (src, _, _, shape), (dst, dt, size, _) = _in_out(op, lay, program)
-    if len(shape) != 4:
-        raise _fail(op, f"input must be NHWC, shape {shape}")
-    n, h, w, c = shape
-    (kh, kw), (sh, sw), (top, left, bottom, right) = op.attrs["kernel"], op.attrs["stride"], op.attrs["padding"]
-    oh, ow = (h + top + bottom - kh) // sh + 1, (w + left + right - kw) // sw + 1
-    if n * oh * ow * c != size:
-        raise _fail(op, f"output has {size} elements, expected {n * oh * ow * c}")
+    n, h, w, c, oh, ow, (kh, kw), (sh, sw), (top, left, _, _) = _pool_geometry(op, shape, size)
     ys, xs = np.arange(oh)[:, None] * sh - top, np.arange(ow)[None, :] * sw - left
     if op.attrs["count_include_pad"]:
         counts = np.full((oh, ow), kh * kw)
