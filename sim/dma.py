@@ -17,6 +17,15 @@ beats and B bytes on average:
     done                = last request issued + (DRAM latency if any miss else L2 latency) + b
 
 A longer latency or a lower bandwidth never makes a transfer finish earlier.
+
+The L2 serves one request per cache line at a time (sifive InclusiveCache Scheduler: a
+request whose set has an active MSHR is queued behind it), so a transfer whose rows are
+narrower than a line and closer than a line apart -- a 2-channel output row, 36-byte weight
+rows -- is at least a chain of ``chain`` requests one L2 latency apart: ``chain`` = the most
+rows sharing one line; a transfer that starts on the line the previous transfer in the same
+direction ended on waits for that one first:
+
+    done >= max(start, previous done if same line) + first latency + (chain - 1) * l2 latency + b
 """
 
 from __future__ import annotations
@@ -65,6 +74,8 @@ class Dma:
         self._busy_end = 0.0
         self.bytes_read = 0
         self.bytes_written = 0
+        self.line = target.mem_l2_line_bytes
+        self.last_line = [(-1, 0.0), (-1, 0.0)]  # (last line, when its last request is served) per direction
 
     def requests(self, addr: int, rows: int, stride: int, row_bytes: int) -> tuple[int, int]:
         """(requests, beats) of a transfer of ``rows`` rows at ``addr + r * stride``."""
@@ -107,6 +118,20 @@ class Dma:
         if t > last_issue:
             last_issue = t
         done = last_issue + (self.lat if nm else self.l2_lat) + beats
+        # L2 set conflicts: requests to a line whose earlier request is still being served wait for it.
+        line = self.line
+        if 0 < stride < line and rows > 1 and self.l2_bw != float("inf"):
+            chain = min(rows, (line + row_bytes - 1 + stride - 1) // stride)
+        else:
+            chain = 1
+        first, last = addr // line, (addr + (rows - 1) * stride + row_bytes - 1) // line
+        pl, pdone = self.last_line[write]
+        t0 = pdone if (pl == first and pdone > start) else start
+        if chain > 1 or t0 > start:
+            serial = t0 + (self.lat if nm else self.l2_lat) + (chain - 1) * self.l2_lat + beats
+            if serial > done:
+                done = serial
+        self.last_line[write] = (last, done)
         if write:
             self.bytes_written += total
         else:
