@@ -17,6 +17,15 @@ beats and B bytes on average:
     done                = last request issued + (DRAM latency if any miss else L2 latency) + b
 
 A longer latency or a lower bandwidth never makes a transfer finish earlier.
+
+The L2 serves one request per cache line at a time (sifive InclusiveCache Scheduler: a
+request whose set has an active MSHR is queued behind it), so a transfer whose rows are
+narrower than a line and closer than a line apart -- a 2-channel output row, 36-byte weight
+rows -- is at least a chain of ``chain`` requests one L2 latency apart: ``chain`` = the most
+rows sharing one line; a transfer that starts on the line the previous transfer in the same
+direction ended on waits for that one first:
+
+    done >= max(start, previous done if same line) + first latency + (chain - 1) * l2 latency + b
 """
 
 from __future__ import annotations
@@ -65,6 +74,8 @@ class Dma:
         self._busy_end = 0.0
         self.bytes_read = 0
         self.bytes_written = 0
+        self.line = target.mem_l2_line_bytes
+        self.last_line = [(-1, 0.0), (-1, 0.0)]  # (last line, when its last request is served) per direction
 
     def requests(self, addr: int, rows: int, stride: int, row_bytes: int) -> tuple[int, int]:
         """(requests, beats) of a transfer of ``rows`` rows at ``addr + r * stride``."""
@@ -82,11 +93,20 @@ class Dma:
     def transfer(self, start: float, rows: int, row_bytes: int, write: bool, misses: int | None = None,
                  addr: int = 0, stride: int = 0) -> tuple[float, float]:
         """Returns (when the controller may issue its next transfer, when this one is done)."""
-        return self.run_plan(start, self.plan(rows, row_bytes, misses, addr, stride), write)
+        plan = self.plan(rows, row_bytes, misses, addr, stride)
+        return self.run_plan(start, plan + self.lines(addr, rows, stride, row_bytes), write)
+
+    def lines(self, addr: int, rows: int, stride: int, row_bytes: int) -> tuple[int, int]:
+        """(first, last) L2 line a transfer touches: appended to a plan for :meth:`run_plan`
+        (a plan is shared by transfers at different addresses; the lines are not)."""
+        line = self.line
+        return addr // line, (addr + (rows - 1) * stride + row_bytes - 1) // line
 
     def plan(self, rows: int, row_bytes: int, misses: int | None = None, addr: int = 0, stride: int = 0) -> tuple:
         """Everything about a transfer that does not depend on when it starts (computed
-        once per transfer, ahead of the schedule; :meth:`run_plan` does the rest)."""
+        once per transfer, ahead of the schedule; :meth:`run_plan` does the rest, given the
+        plan followed by :meth:`lines`). It depends on the address and the stride only modulo
+        the request size, and on the stride itself when it is below a line."""
         n, beats_total = self.requests(addr, rows, stride, row_bytes)
         beats = beats_total / n
         size = beats * self.bus  # bytes moved per request, over-fetch included
@@ -98,12 +118,18 @@ class Dma:
         i_hit = (self.l2_lat + beats) / inflight
         if floor > i_hit:
             i_hit = floor
+        line = self.line  # how many rows share one L2 line (they queue behind each other)
+        if 0 < stride < line and rows > 1 and l2_bw != float("inf"):
+            chain = min(rows, (line + row_bytes - 1 + stride - 1) // stride)
+        else:
+            chain = 1
         return (nm * i_miss, (n - nm) * i_hit, i_miss if nm else i_hit, nm, nm * size / bw, size / bw,
-                n * size / l2_bw, per_l2, self.lat if nm else self.l2_lat, beats, rows * row_bytes)
+                n * size / l2_bw, per_l2, self.lat if nm else self.l2_lat, beats, rows * row_bytes,
+                chain)
 
     def run_plan(self, start: float, plan: tuple, write: bool) -> tuple[float, float]:
         """:meth:`transfer` of a planned transfer starting at ``start``."""
-        miss_t, hit_t, one, nm, pipe_t, pipe_one, port_t, port_one, lat, beats, total = plan
+        miss_t, hit_t, one, nm, pipe_t, pipe_one, port_t, port_one, lat, beats, total, chain, first_line, last_line = plan
         last_issue = start + miss_t + hit_t - one
         if nm:
             pipe_start = start if start > self.pipe_free else self.pipe_free
@@ -117,6 +143,14 @@ class Dma:
         if t > last_issue:
             last_issue = t
         done = last_issue + lat + beats
+        # L2 set conflicts: requests to a line whose earlier request is still being served wait for it.
+        pl, pdone = self.last_line[write]
+        t0 = pdone if (pl == first_line and pdone > start) else start
+        if chain > 1 or t0 > start:
+            serial = t0 + lat + (chain - 1) * self.l2_lat + beats
+            if serial > done:
+                done = serial
+        self.last_line[write] = (last_line, done)
         if write:
             self.bytes_written += total
         else:

@@ -7,7 +7,9 @@ order from earlier instructions only (each unit and each DIM-row block keeps "fr
 * **issue**: the host issues RoCC instructions in order, one per ``host_issue_cycles``
   (plus ``pre[i]``, the software-loop overhead); loop_ws / loop_conv_ws unrollers issue
   their generated instructions one per ``lat_loop_unroll_issue`` per queue, independently
-  of the host, once their start command is issued; at most two loops are in flight.  An
+  of the host, once their start command is issued; at most two loops are in flight.  A
+  loop_conv_ws's stores issue only after its last execute instruction (LoopConvSt starts
+  once LoopConvExecute is idle), as its execute instructions only after its last load.  An
   instruction waits for a free reservation-station entry of its queue (``rs_*``; an
   entry frees when its instruction completes; a blocked host stalls).
 * **dispatch / start**: the cycle after issue at the earliest, in order per queue, when
@@ -184,6 +186,8 @@ class _Sim:
                 slot = dq[len(dq) - need - 1]
         if gen:
             ti = max(self.gen_last[q] + self.t.lat_loop_unroll_issue, self.loop_start, slot)
+            if q == ST and self.conv_loop:  # LoopConvSt starts once the ex FSM has issued its last command
+                ti = max(ti, self.gen_last[EX] + self.t.lat_loop_unroll_issue)
             self.gen_last[q] = ti + (entries - 1) * self.t.lat_loop_unroll_issue
             if self.cur_loop_end is None or ti > self.cur_loop_end:
                 self.cur_loop_end = ti
@@ -316,11 +320,13 @@ class _Sim:
         dram, stride = int(self.s.rs1[i]), self.m.mvout_info.get(i, (0,))[0]
         misses = self.misses.get(i) if self.misses else None
         mreq = self.dma.max_req
-        key = (rows, nbytes, misses, dram % mreq, stride % mreq)  # all a plan depends on
+        key = (rows, nbytes, misses, dram % mreq, stride % mreq,  # all a plan depends on
+               stride if stride < self.dma.line else -1)
         plan = self.mvout_plans.get(key)
         if plan is None:
             plan = self.mvout_plans[key] = self.dma.plan(rows, nbytes, misses, dram, stride)
-        free, done = self.dma.run_plan(start + read_lat, plan, True)
+        lines = self.dma.lines(dram, rows, stride, nbytes)
+        free, done = self.dma.run_plan(start + read_lat, plan + lines, True)
         self.unit_free[ST] = free
         self.dma_cmds[ST].append(done)
         self.busy["store"].add(start, done)

@@ -57,13 +57,16 @@ class LoadTable:
     @staticmethod
     def _plans(sim, dram, rows, nbytes, dstride, il) -> list:
         """DMA plan per move-in (None for the zero writer), one ``Dma.plan`` call per
-        distinct (rows, bytes, misses, address and stride modulo the request size)."""
+        distinct (rows, bytes, misses, address and stride modulo the request size, stride below
+        a line), with the L2 lines each move-in touches appended."""
         misses = sim.misses
         miss = np.array([misses.get(i, -1) for i in il] if misses else [-1] * len(il), np.int64)
         mreq = sim.dma.max_req
         if not len(il):
             return []
-        fields = [rows, nbytes, miss + 1, dram % mreq, dstride % mreq, (dram == 0).astype(np.int64)]
+        line = sim.dma.line
+        fields = [rows, nbytes, miss + 1, dram % mreq, dstride % mreq, (dram == 0).astype(np.int64),
+                  np.where((dstride >= 0) & (dstride < line), dstride, line)]
         key, radix = np.zeros(len(il), np.int64), 1
         for x in fields:  # one int64 key (mixed radix) when it fits, else rows of the fields
             top = int(x.max()) + 1
@@ -80,7 +83,10 @@ class LoadTable:
                 i = il[k]
                 plans.append(sim.dma.plan(int(rows[k]), int(nbytes[k]), misses.get(i) if misses else None,
                                           int(dram[k]), int(dstride[k])))
-        return [plans[u] for u in inv.reshape(-1).tolist()]
+        first = (dram // line).tolist()  # the L2 lines each move-in touches (not shared by a plan)
+        last = ((dram + (rows - 1) * dstride + nbytes - 1) // line).tolist()
+        return [None if plans[u] is None else plans[u] + (f, la)
+                for u, f, la in zip(inv.reshape(-1).tolist(), first, last)]
 
 
 def load_run(sim, lo: int, hi: int) -> None:
