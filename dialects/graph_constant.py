@@ -7,7 +7,7 @@ ResNet-50's 25M weights cost 25 MB. Its custom syntax is MLIR's::
 
 Tensors of more than 100 elements print as one hex string (written straight from
 the bytes, without unpacking them into Python numbers), and so do f32 tensors holding
-NaN or infinities; smaller ones and splats print as literals. Parsing a hex string is
+NaN, infinities or -0.0; smaller ones and splats print as literals. Parsing a hex string is
 a single ``bytes.fromhex``. (The generic form goes through xDSL's own printer, which
 writes the 100+ element hex string too but loses NaN/inf in small literals.)
 """
@@ -88,10 +88,12 @@ class ConstantOp(IRDLOperation):
         data = value.data.data
         array = np.frombuffer(data, dtype=dtype)
         finite = dtype.kind != "f" or bool(np.isfinite(array).all())
-        if not finite or len(array) > HEX_THRESHOLD:
-            # xDSL prints non-finite floats in literals as integers that parse back
-            # as numbers, not bit patterns, so those always take the hex form.
-            if finite and len(array) and data == data[: dtype.itemsize] * len(array):
+        # xDSL prints non-finite floats in literals as integers that parse back as
+        # numbers, not bit patterns, and folds [0.0, -0.0] into a splat (0.0 == -0.0),
+        # so those always take the hex form.
+        exact_literal = finite and (dtype.kind != "f" or not np.signbit(array[array == 0]).any())
+        if not exact_literal or len(array) > HEX_THRESHOLD:
+            if exact_literal and len(array) and data == data[: dtype.itemsize] * len(array):
                 printer.print_string("dense<")  # a splat prints as one literal
                 self._print_scalar(printer, array[0])
                 printer.print_string(">")

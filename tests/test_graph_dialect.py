@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from xdsl.dialects.builtin import BytesAttr, DenseIntOrFPElementsAttr, IntegerAttr, ModuleOp, TensorType, f32, i8, i32
@@ -197,6 +197,7 @@ DTYPES = st.sampled_from([np.int8, np.int32, np.float32])
 
 @settings(max_examples=60, deadline=None)
 @given(hnp.arrays(DTYPES, hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=7)))
+@example(np.array([0.0, -0.0], np.float32))  # equal values, different bits: not a splat
 def test_constant_numpy_and_text_roundtrip_is_bit_exact(array):
     op = graph.ConstantOp.from_numpy(array)
     op.verify()
