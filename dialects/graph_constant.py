@@ -90,10 +90,12 @@ class ConstantOp(IRDLOperation):
         finite = dtype.kind != "f" or bool(np.isfinite(array).all())
         # xDSL prints non-finite floats in literals as integers that parse back as
         # numbers, not bit patterns, and folds [0.0, -0.0] into a splat (0.0 == -0.0),
-        # so those always take the hex form.
-        exact_literal = finite and (dtype.kind != "f" or not np.signbit(array[array == 0]).any())
+        # so those always take the hex form, as do floats xDSL would print as 0x...
+        # bit patterns (e.g. 1000001.0), which its parser reads back as integer values.
+        splat = len(array) > 0 and data == data[: dtype.itemsize] * len(array)
+        exact_literal = finite and _literal_exact(array[:1] if splat else array)
         if not exact_literal or len(array) > HEX_THRESHOLD:
-            if exact_literal and len(array) and data == data[: dtype.itemsize] * len(array):
+            if exact_literal and splat:
                 printer.print_string("dense<")  # a splat prints as one literal
                 self._print_scalar(printer, array[0])
                 printer.print_string(">")
@@ -121,3 +123,16 @@ class ConstantOp(IRDLOperation):
         op = cls(value)
         op.attributes.update(attrs)
         return op
+
+
+def _literal_exact(array: np.ndarray) -> bool:
+    """Whether xDSL's literal syntax reads ``array`` (finite values) back bit for bit."""
+    if array.dtype.kind != "f" or not len(array):
+        return True
+    if np.signbit(array[array == 0]).any():
+        return False
+    values = array.tolist()
+    short = np.array([float(f"{x:.5e}") for x in values], array.dtype)
+    # xDSL's print_float: 6 significant digits when they read back, else 9 ("%.9g"),
+    # else (no decimal point in that) a 0x bit pattern, which is the case to avoid.
+    return all(a == b or "." in f"{x:.9g}" for a, b, x in zip(short.tolist(), array.tolist(), values))

@@ -198,6 +198,7 @@ DTYPES = st.sampled_from([np.int8, np.int32, np.float32])
 @settings(max_examples=60, deadline=None)
 @given(hnp.arrays(DTYPES, hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=7)))
 @example(np.array([0.0, -0.0], np.float32))  # equal values, different bits: not a splat
+@example(np.array([1000001.0], np.float32))  # xDSL would print 0x49742410 and read it as an integer
 def test_constant_numpy_and_text_roundtrip_is_bit_exact(array):
     op = graph.ConstantOp.from_numpy(array)
     op.verify()
