@@ -120,14 +120,15 @@ def install_schedule_probe() -> bool:
     probe._gemforge_probe = True
     cgt.run_scheduler = probe
     tiler = getattr(cgt, "_FunctionTiler", None)
-    choose = getattr(tiler, "schedule", None)
-    if callable(choose):
-        def chosen(self, *args, **kwargs):
-            sched = choose(self, *args, **kwargs)
-            _CHOSEN.append(sched)
-            return sched
+    for name in ("schedule", "lowered"):  # lowered: a schedule priced for another lowering path
+        choose = getattr(tiler, name, None)
+        if callable(choose):
+            def chosen(self, *args, _choose=choose, **kwargs):
+                sched = _choose(self, *args, **kwargs)
+                _CHOSEN.append(sched)
+                return sched
 
-        tiler.schedule = chosen
+            setattr(tiler, name, chosen)
     return True
 
 

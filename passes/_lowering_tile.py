@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from math import prod
 
 from xdsl.dialects import arith, memref
-from xdsl.dialects.builtin import IndexType, IntegerAttr, IntegerType, MemRefType
+from xdsl.dialects.builtin import IndexType, IntegerAttr, IntegerType, MemRefType, StridedLayoutAttr
 from xdsl.ir import Block, Operation, SSAValue
 
 from gemforge.dialects import gemmini as gm
@@ -53,6 +53,21 @@ def row_major_strides(shape: Sequence[int]) -> list[int]:
         out.append(acc)
         acc *= n
     return out[::-1]
+
+
+def dram_strides(typ: MemRefType) -> list[int]:
+    """Element strides of a DRAM memref: its ``strided<...>`` layout (an overlapping
+    view such as the im2col window of ``_tiling_im2col``) or row-major."""
+    layout = typ.layout
+    if isinstance(layout, StridedLayoutAttr):
+        return [s.data for s in layout.strides]
+    return row_major_strides(typ.get_shape())
+
+
+def dram_offset(typ: MemRefType) -> int:
+    """Static element offset of a DRAM memref's layout (0 when row-major)."""
+    layout = typ.layout
+    return layout.offset.data if isinstance(layout, StridedLayoutAttr) else 0
 
 
 def static_list(op: Operation, what: str, values) -> list[int]:
@@ -131,8 +146,8 @@ class Values:
         """(dynamic byte address, static byte offset) of element ``offsets`` of ``mem``."""
         typ = mem.type
         es = _width(typ)
-        strides = row_major_strides(typ.get_shape())
-        addr, static = self.addr_of(mem), 0
+        strides = dram_strides(typ)
+        addr, static = self.addr_of(mem), dram_offset(typ) * es
         for off, st in zip(offsets, strides):
             s = static_int(off)
             if s is not None:
@@ -162,7 +177,7 @@ class Selector:
     def load_config(self, op: LoadOp) -> tuple:
         src, dst = op.source.type, op.dest.type
         sr = src.get_num_dims()
-        row_stride = row_major_strides(src.get_shape())[sr - 2] * _width(src) if sr >= 2 else 0
+        row_stride = dram_strides(src)[sr - 2] * _width(src) if sr >= 2 else 0
         space = memory_space(dst)
         shrunk = space is MemorySpace.ACC and _width(src) < _width(dst)
         return ("ld", row_stride, prod(dst.get_shape()[:-1]), op.scale if op.scale is not None else 1.0, shrunk)
@@ -178,7 +193,7 @@ class Selector:
         src = op.source.type
         sr, r = src.get_num_dims(), len(sizes)
         es = _width(src)
-        sstrides = row_major_strides(src.get_shape())
+        sstrides = dram_strides(src)
         row_stride = sstrides[sr - 2] if sr >= 2 else 0
         if doffs[-1] % dim:
             raise LoweringError(f"tile.load: destination column offset {doffs[-1]} is not a multiple of DIM={dim}")
@@ -243,7 +258,7 @@ class Selector:
             raise LoweringError(f"tile.store: source column offset {soffs[-1]} is not a multiple of DIM={dim}")
         dst = op.dest.type
         es = _width(dst)
-        dstrides = row_major_strides(dst.get_shape())
+        dstrides = dram_strides(dst)
         base_addr, base_static = v.dram_window(op.dest, op.mixed_dest_offsets)
         self.config(self.store_config(op), 0)
         R = prod(sshape[:-1])

@@ -23,12 +23,16 @@ block-diagonal matmuls with weights expanded at compile time (``space.py``).
 Options: ``target`` (built-in name or TOML path), and, to force parts of the schedule
 (for tests and experiments), ``tiles`` (``"m=64,n=128,k=256"``: dim=tile pairs),
 ``stationary`` (input | weight | output), ``double-buffer`` (true | false) and ``form``
-(fine | loop; default: the cheaper under the cost model).
+(fine | loop | im2col; default: the cheapest under the cost model).
 A matmul (or 1x1 convolution) in the ``loop`` form is one ``gemmini.loop_ws`` per step
 (:mod:`gemforge.passes._tiling_loops`) instead of tile ops; a dense convolution with an
 int8 result (square kernel; a 1x1 stride-2 one reads every other pixel) is one
 ``gemmini.loop_conv_ws`` per step (:mod:`gemforge.passes._tiling_loopconv`).
-``LOOP_FORM`` / ``LOOP_CONV_FORM`` switch the unforced choice of each off.
+A convolution with fewer than DIM input channels may take the ``im2col`` form
+(:mod:`gemforge.passes._tiling_im2col`: the DMA packs each kernel row's ``kw*C`` window
+bytes into one reduction), chosen when the cost model prices it (as the matmul it
+computes) below the best fine / loop schedule, or forced with ``form=im2col``.
+``LOOP_FORM`` / ``LOOP_CONV_FORM`` / ``IM2COL_FORM`` switch the unforced choice of each off.
 Not supported (one-line error naming the op): residual epilogues, fused max pooling,
 grouped (non-depthwise) convolution, unequal strides or dilations per axis, clip
 bounds other than ReLU's, activation on int32 results, batched right-hand matmul
@@ -37,7 +41,7 @@ operands, and graph ops other than conv2d / matmul / constant.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from xdsl.context import Context
@@ -54,6 +58,8 @@ from gemforge.errors import GemforgeError
 from gemforge.layers import ConvLayer, MatmulLayer
 from gemforge.passes._tiling_layers import ConvGeometry, ConvTiler, Epilogue, MatmulTiler, expand_depthwise
 from gemforge.passes._tiling_loopconv import LoopConvTiler, downsampled, loop_conv_fits
+from gemforge.passes._tiling_im2col import FORM as IM2COL
+from gemforge.passes._tiling_im2col import Im2colConvTiler, im2col_applies, im2col_price, im2col_weights
 from gemforge.passes._tiling_loops import LoopMatmulTiler, loop_form_fits
 from gemforge.passes._tiling_nest import Builder
 from gemforge.passes._tiling_weights import only_dense_weights, pad_rows
@@ -64,6 +70,7 @@ from gemforge.target import Target, load
 OUTPUTS_ATTR = "gemforge.outputs"
 LOOP_FORM = True  # consider the LOOP_WS form for matmuls when no form is forced
 LOOP_CONV_FORM = True  # consider the LOOP_CONV_WS form for dense convolutions when no form is forced
+IM2COL_FORM = True  # consider the im2col form for convolutions with few input channels when no form is forced
 
 
 class TilingError(GemforgeError):
@@ -200,7 +207,16 @@ class _FunctionTiler:
     def schedule(self, op, layer, bias: bool, tiles: dict | None = None, loop_fits=None, loop_default=LOOP_FORM):
         """The scheduler's choice, fine-grained WS; with ``loop_fits`` (whether the loop unit
         can run a schedule) also the loop form (LOOP_WS / LOOP_CONV_WS) when the user did
-        not force a form and ``loop_default`` holds, whichever the cost model prices lower."""
+        not force a form and ``loop_default`` holds, whichever the cost model prices lower
+        (its Cost in ``self.last_cost``)."""
+        return self._choose(op, layer, bias, tiles, loop_fits, loop_default)
+
+    def lowered(self, sched):
+        """Identity: marks the scheduler result a layer lowered by another path than
+        :meth:`schedule` was priced with (benchmarks/layers.py probes both)."""
+        return sched
+
+    def _choose(self, op, layer, bias: bool, tiles: dict | None = None, loop_fits=None, loop_default=LOOP_FORM):
         user = self.ctx.force
         if user.get("form") == "loop":
             if loop_fits is None:
@@ -214,6 +230,7 @@ class _FunctionTiler:
             if loop is None:
                 raise TilingError(f"{op_label(op)}: no loop-form schedule fits (halves of the scratchpad and "
                                   f"accumulator, reduction innermost when split)")
+            self.last_cost = loop[1]
             return loop[0]
         force = {"dataflow": "WS", "form": "fine", "double_buffer": True, **user}
         force["tiles"] = {**force.get("tiles", {}), **(tiles or {})}
@@ -225,12 +242,16 @@ class _FunctionTiler:
             sched, cost, _ = run_scheduler(layer, self.ctx.target, force=force, bias=bias)
         except ScheduleError as e:
             raise TilingError(f"{op_label(op)}: {e}") from None
+        self.last_cost = cost
         if loop_fits is None or "form" in user or not loop_default:
             return sched
         loop = self._loop_schedule(layer, bias, {**force, "form": "loop"}, loop_fits)
         # On a tie the fine form wins: a tie means both are bound by the DMA, where the
         # simulator shows small LOOP_WS steps serialising on their latency.
-        return loop[0] if loop is not None and loop[1].cycles < cost.cycles else sched
+        if loop is not None and loop[1].cycles < cost.cycles:
+            self.last_cost = loop[1]
+            return loop[0]
+        return sched
 
     def _loop_schedule(self, layer, bias: bool, force: dict, loop_fits):
         """The best LOOP_WS schedule the loop unit can run (reduction innermost when split), or None."""
@@ -356,6 +377,8 @@ class _FunctionTiler:
                 raise TilingError(f"{op_label(op)}: depthwise channel tile {forced_c} must be a multiple of "
                                   f"DIM={dim} or all {c} channels")
         g = ConvGeometry(n, h, wd, c, oc, kh, kw, oh, ow, sh, dh, top, left)
+        if self.im2col(op, x, dest, bias, g, epi, depthwise, layer):
+            return
         fits = None if depthwise else (lambda s: loop_conv_fits(s, g, self.ctx.target, epi.raw))
         sched = self.schedule(op, layer, bias is not None, {"c": c} if depthwise and c <= dim else {},
                               loop_fits=fits, loop_default=LOOP_CONV_FORM)
@@ -366,6 +389,40 @@ class _FunctionTiler:
             w = self.global_of(expand_depthwise(self.constant_data(op, op.weight), dim), op.weight.type.element_type,
                                "dw_weights")
         ConvTiler(self.b, sched, x, w, dest, bias, g, epi, self.zeros, dim, self.bias_rows).run()
+
+    def im2col(self, op, x, dest, bias, g: ConvGeometry, epi: Epilogue, depthwise: bool, layer) -> bool:
+        """Lower ``op`` with the im2col variant (``_tiling_im2col``) when forced (``form=im2col``)
+        or, unforced (no form, tiles or stationary operand forced), when the cost model prices it
+        below the best fine / loop schedule (then scheduled twice: once unprobed to compare).
+        Returns whether it did."""
+        form, target = self.ctx.force.get("form"), self.ctx.target
+        applies = not depthwise and isinstance(op.weight.owner, graph.ConstantOp) and im2col_applies(g, target.dim)
+        if form == IM2COL:
+            if not applies:
+                raise TilingError(f"{op_label(op)}: the im2col form needs a dense, undilated convolution with "
+                                  f"fewer than DIM={target.dim} input channels and constant weights")
+        elif form is not None or not IM2COL_FORM or not applies or {"tiles", "stationary"} & self.ctx.force.keys():
+            return False  # a forced tiling or stationary operand belongs to the fine / loop forms
+        plan = im2col_price(g, target, bias is not None, run_scheduler)
+        if plan is None:
+            if form == IM2COL:
+                raise TilingError(f"{op_label(op)}: no im2col tiling fits the scratchpad and accumulator")
+            return False
+        sched, cost, priced = plan
+        sched = replace(sched, double_buffer=self.ctx.force.get("double_buffer", True))
+        if form != IM2COL:
+            if cost is None:
+                return False
+            fits = lambda s: loop_conv_fits(s, g, target, epi.raw)  # noqa: E731
+            self._choose(op, layer, bias is not None, loop_fits=fits, loop_default=LOOP_CONV_FORM)
+            if cost.cycles >= self.last_cost.cycles:
+                return False
+        if priced is not None:
+            self.lowered(priced)
+        w = self.global_of(im2col_weights(self.constant_data(op, op.weight), g), op.weight.type.element_type,
+                           "im2col_weights")
+        Im2colConvTiler(self.b, sched, x, w, dest, bias, g, epi, self.bias_rows).run()
+        return True
 
     def _matmul_fits(self, mkn):
         return lambda s: loop_form_fits(s, mkn, self.ctx.target)
@@ -429,8 +486,8 @@ class ConvertGraphToTile(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         force: dict = {}
         if self.form:
-            if self.form not in ("fine", "loop"):
-                raise TilingError(f"convert-graph-to-tile: form must be fine or loop, got '{self.form}'")
+            if self.form not in ("fine", "loop", IM2COL):
+                raise TilingError(f"convert-graph-to-tile: form must be fine, loop or im2col, got '{self.form}'")
             force["form"] = self.form
         if self.tiles:
             force["tiles"] = parse_tiles(self.tiles)

@@ -4,7 +4,8 @@ The function (as ``convert-tile-to-gemmini`` leaves it) takes DRAM memrefs: the 
 arguments are the inputs, the last ``gemforge.outputs`` are the outputs. The DRAM image
 gets one tensor per argument (named after the argument), one ``constant`` tensor per
 ``memref.global`` read with ``memref.get_global`` (its data), and one ``scratch``
-tensor per DRAM ``memref.alloc``; ``memref.collapse_shape`` / ``expand_shape`` alias their source.
+tensor per DRAM ``memref.alloc``; ``memref.collapse_shape`` / ``expand_shape`` /
+``reinterpret_cast`` alias their source (a cast's layout offset is part of the lowered addresses).
 
 Instructions: every gemmini op becomes its RoCC words (``encode_insn``). ``scf.for``
 with constant bounds becomes a Program software loop whose variable enters operands as
@@ -116,6 +117,8 @@ class _Encoder:
             self.env[op.memref] = t.addr
         elif isinstance(op, memref.CollapseShapeOp | memref.ExpandShapeOp):
             self.env[op.result] = self.get(op.src)
+        elif isinstance(op, memref.ReinterpretCastOp):  # the layout's offset is added by the lowering
+            self.env[op.result] = self.get(op.source)
         elif op.dialect_name() == "arith":
             self.env[op.results[0]] = evaluate(op, self.get, self.ranges)
         else:
