@@ -1,6 +1,6 @@
 """Whole networks: every light model shipped with onnx, end to end on the simulator.
 
-    python benchmarks/models.py [--json OUT] [--models resnet50,squeezenet] [--functional]
+    python benchmarks/models.py [--json OUT] [--models resnet50,squeezenet] [--functional] [--workers N]
 
 For each model (seeded weights, quantized by onnxruntime, imported): compile with the
 branch-and-bound schedules (``bnb``) and with the vendor library (``library``),
@@ -8,7 +8,9 @@ simulate both with timing (per layer), check both against onnxruntime on the sam
 quantized model, and print: nodes on the accelerator vs the host, compile and simulate
 seconds, total cycles of each schedule, the speedup of bnb over the library, and the
 check result. A model the frontend cannot import gets a row with its one-line error.
-``--functional`` skips timing (cycles 0), for a quick correctness sweep.
+``--functional`` skips timing (cycles 0), for a quick correctness sweep. ``--workers N``
+runs N models at once in separate processes (rows keep the model order; with more than one
+worker the per-model seconds include contention for the machine's cores).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import json
 import platform
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 from gemforge.errors import GemforgeError
 from gemforge.frontends.onnx_light import light_names
@@ -93,19 +96,26 @@ def main() -> None:
     ap.add_argument("--json", help="write results to this JSON file")
     ap.add_argument("--models", help="comma-separated light model names (default: all)")
     ap.add_argument("--functional", action="store_true", help="no timing (cycles 0): a quick correctness sweep")
+    ap.add_argument("--workers", type=int, default=1, help="models run at once, in separate processes")
     args = ap.parse_args()
     names = args.models.split(",") if args.models else light_names()
     print(f"{'model':<14}{'acc/host':>9}{'bnb c s':>9}{'sim s':>8}{'lib c s':>9}{'sim s':>8}{'bnb cycles':>16}"
           f"{'lib cycles':>16}{'speedup':>9}  check bnb / library")
-    rows = []
-    for name in names:
-        row = bench_model(name, not args.functional)
-        _print_row(row)
-        rows.append(row)
+    timing = not args.functional
+    if args.workers > 1:
+        with ProcessPoolExecutor(args.workers) as pool:
+            rows = list(pool.map(bench_model, names, [timing] * len(names)))
+        for row in rows:
+            _print_row(row)
+    else:
+        rows = []
+        for name in names:
+            rows.append(bench_model(name, timing))
+            _print_row(rows[-1])
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": platform.platform(), "python": platform.python_version(), "models": rows}, f,
-                      indent=2)
+            json.dump({"machine": platform.platform(), "python": platform.python_version(), "workers": args.workers,
+                       "models": rows}, f, indent=2)
 
 
 if __name__ == "__main__":

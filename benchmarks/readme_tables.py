@@ -46,7 +46,10 @@ def layers_section(data: dict) -> list[str]:
 
 def models_section(data: dict) -> list[str]:
     out = ["### Whole networks (ONNX light models, quantized by onnxruntime)",
-           "`python benchmarks/models.py --json benchmarks/results/models.json`", "",
+           "`python benchmarks/models.py --json benchmarks/results/models.json"
+           + (f" --workers {data['workers']}`" if data.get("workers", 1) > 1 else "`")
+           + (" (seconds measured with that many models at once on 2 cores)" if data.get("workers", 1) > 1 else ""),
+           "",
            "| model | accelerator / host nodes | compile s | simulate s | cycles (bnb) | cycles (library) | speedup | check vs onnxruntime |",
            "|---|---|---|---|---|---|---|---|"]
     for r in data["models"]:

@@ -265,7 +265,49 @@ def im2col_price(g: ConvGeometry, target, bias: bool, scheduler=None):
              "double_buffer": True, "stationary": "weight"}
     try:
         priced, cost, _ = (scheduler or default_scheduler)(MatmulLayer(m, k, g.oc, name="im2col"), target,
-                                                           force=force, bias=bias)
+                                                           force=force, bias=bias,
+                                                           load_floor=im2col_load_floor(g, target))
     except ScheduleError:  # unpriceable: lowerable when forced, never chosen unforced
         priced = cost = None
     return im2col_schedule(g, dim, oc_tile), cost, priced
+
+
+def im2col_load_floor(g: ConvGeometry, target) -> float:
+    """Least cycles of the variant's move-ins under the L2's one-request-per-line rule
+    (:mod:`~gemforge.passes.schedule.line_chain`): a window mvin's rows are ``kw*C`` bytes
+    ``stride*C`` apart, so up to a line's worth of them chain one L2 latency apart; the
+    controller holds ``dma_slots`` transfers at once; a transfer starting on the line the
+    previous one ended on starts after it; an input row's first reader misses the L2.
+    Played in issue order (per-request costs left to the matmul the variant is priced as)."""
+    from collections import deque
+
+    from gemforge.passes.schedule.line_chain import chain_floor, dma_slots
+
+    line, T = target.mem_l2_line_bytes, min(target.dim, g.ow)
+    left, right = border_pixels(g)
+    slots = dma_slots(target)
+    done = deque([0.0] * slots, maxlen=slots)  # completion of the latest transfers
+    prev_line, seen = -1, -1
+    for _ in range(g.n):
+        for oy in range(g.oh):
+            start = oy * g.stride - g.pad_top
+            ky0, ky1 = max(0, -start), min(g.kh, g.h - start)
+            for lo in range(0, g.ow, T):
+                hi = min(g.ow, lo + T)
+                for ky in range(ky0, ky1):
+                    iy = start + ky
+                    base = iy * g.w * g.c
+                    moves = []
+                    a, b = max(lo, left), min(hi, right)
+                    if b > a:
+                        moves.append((base + (a * g.stride - g.pad_left) * g.c, b - a, g.kw * g.c, g.stride * g.c))
+                    for ox in [*range(lo, min(hi, left)), *range(max(lo, right), hi)]:
+                        kx0, kx1 = kx_range(g, ox)
+                        moves.append((base + (ox * g.stride - g.pad_left + kx0) * g.c, 1, (kx1 - kx0) * g.c, 0))
+                    for addr, rows, nbytes, stride in moves:
+                        t0 = max(done[0], done[-1]) if addr // line == prev_line else done[0]
+                        done.append(t0 + chain_floor(target, rows, nbytes, stride, miss=iy > seen))
+                        prev_line = (addr + (rows - 1) * stride + nbytes - 1) // line
+            seen = max(seen, start + ky1 - 1)
+        seen = -1
+    return max(done)

@@ -20,7 +20,7 @@ from time import perf_counter, process_time
 import numpy as np
 
 from gemforge.layers import Layer
-from gemforge.passes.schedule.cost import Cost, Model, estimate
+from gemforge.passes.schedule.cost import Cost, Model, estimate, with_load_floor
 from gemforge.passes.schedule.space import (
     Problem, Schedule, ScheduleError, candidates, configs, make_schedule, problem_of,
 )
@@ -153,7 +153,7 @@ def _model(layer: Layer, target: Target, dataflows, force, bias, residual):
 
 
 def schedule(layer: Layer, target: Target, *, dataflows=None, force: dict | None = None, bias: bool = True,
-             residual: bool = False) -> tuple[Schedule, Cost, dict]:
+             residual: bool = False, load_floor: float = 0.0) -> tuple[Schedule, Cost, dict]:
     """The cheapest schedule of ``layer`` on ``target`` under the cost model.
 
     ``dataflows``: subset of {'WS', 'OS'} to consider (default: all the target has).
@@ -161,6 +161,9 @@ def schedule(layer: Layer, target: Target, *, dataflows=None, force: dict | None
     ``double_buffer``, ``stationary`` ('input' | 'weight' | 'output').
     ``bias`` / ``residual``: whether the output tile starts from a bias (int32) or a
     residual (int8) moved into the accumulator.
+    ``load_floor``: least cycles of the load stream, from transfers the layer's view does
+    not show (the im2col variant's window mvins priced as a matmul): raises the returned
+    Cost (``cost.with_load_floor``), not the search.
     Returns (schedule, its Cost, stats: nodes (children bounded or evaluated), leaves
     (complete points evaluated), pruned, configs, seconds (wall), cpu_seconds).
     """
@@ -176,7 +179,7 @@ def schedule(layer: Layer, target: Target, *, dataflows=None, force: dict | None
     idx, ci = search.best_point
     tiles = {d: model.cands[d][i] for d, i in zip(order, idx)}
     sched = make_schedule(problem, tiles, model.cfgs[ci])
-    cost = estimate(layer, sched, target, bias=bias, residual=residual)
+    cost = with_load_floor(estimate(layer, sched, target, bias=bias, residual=residual), load_floor)
     stats = {"nodes": search.nodes, "leaves": search.leaves, "pruned": search.pruned,
              "configs": len(model.cfgs), "seconds": perf_counter() - t0, "cpu_seconds": process_time() - c0}
     return sched, cost, stats

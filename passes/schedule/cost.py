@@ -54,7 +54,7 @@ DRAM row/alignment effects.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -63,6 +63,7 @@ from gemforge.layers import Layer
 from gemforge.passes.schedule.space import (
     Config, Problem, Schedule, ScheduleError, candidates, capacity, configs, problem_of,
 )
+from gemforge.passes.schedule.store_terms import store_terms
 from gemforge.passes.schedule.terms import FeatureTable, term_specs
 from gemforge.target import Target
 
@@ -74,7 +75,7 @@ from gemforge.target import Target
 HOST_EXEC_INTERFERENCE = 0.6
 
 QUANTITIES = ("pro_epi", "load", "store", "memory", "compute", "issue_host", "issue_unroll", "serial", "port",
-              "chain", "chain_dram", "chain_port")
+              "chain", "chain_dram", "chain_port", "load_chain", "store_chain")
 N_CONFIG_INSTRS = 5  # config_ex, three config_ld (A, B, D), config_st: once per layer
 
 
@@ -84,7 +85,7 @@ class Cost:
 
     cycles: float
     compute: float  # execute-unit busy cycles
-    dma: float  # busiest DMA stream: max(load, store, memory)
+    dma: float  # busiest DMA stream: max(load, store, memory, L2 port, line chains)
     issue: float  # instruction issue (host or loop unroller)
     load: float
     store: float
@@ -164,7 +165,8 @@ class Model:
                 if zd != "_W":
                     load["Zd_cost_1"] = t.dim
             load_sp = {"Z_cost": 1}  # partial sums back into the accumulator (int32 rows, like bias)
-            store, store_sp = {"C_cost": 1}, {"Cf_cost": 1}
+            out = {q: store_terms(self.specs, q, c.form) for q in ("cost", "mvout", "chain")}
+            store, store_sp = dict.fromkeys(out["cost"], 1), {"Cf_cost": 1}
             # DRAM: every byte read or written once; the bias rows every output pixel re-reads and
             # the partial sums read back right after they were written hit the L2 (``port`` below).
             dram = {a.format("elems"): t.input_bytes, b.format("elems"): t.input_bytes,
@@ -181,8 +183,8 @@ class Model:
                 mvin[f"Zd_mvin{zd}"] = 1
                 if zd != "_W":
                     mvin["Zd_mvin_1"] = 1
-            mvout = {"C_mvout": 1}
-            moves_sp = {"Z_mvin": 1, "C_mvout": 1}
+            mvout = dict.fromkeys(out["mvout"], 1)
+            moves_sp = {"Z_mvin": 1, "Cf_mvout": 1}
             if c.dataflow == "WS":
                 comp, pair_instrs = {"cmp_main": 1, "cmp_extra": 1}, {"triples": 2}
             else:
@@ -195,6 +197,9 @@ class Model:
             add("store", store, store_sp)
             add("memory", mem, mem_sp)
             add("port", port, port_sp)
+            # L2 line chains of narrow rows: each such transfer holds a controller slot for its chain
+            add("load_chain", {a.format("chain"): 1, b.format("chain"): 1})
+            add("store_chain", dict.fromkeys(out["chain"], 1))
             add("compute", comp)
             if c.form == "fine":
                 iss, ovh = t.host_issue_cycles, t.host_loop_overhead_cycles
@@ -265,8 +270,9 @@ class Model:
         Q = self.quantities(T, cfg)
         busiest = np.maximum(np.maximum(Q[..., 1:7].max(-1), Q[..., 8]), Q[..., 4] + HOST_EXEC_INTERFERENCE * Q[..., 5])
         busiest = np.maximum(busiest, Q[..., 9] + np.maximum(Q[..., 10], Q[..., 11]))
+        busiest = np.maximum(busiest, np.maximum(Q[..., 12], Q[..., 13]))
         db = Q[..., 0] + busiest
-        sb = np.maximum(Q[..., 7], np.maximum(Q[..., 5], Q[..., 6]))
+        sb = np.maximum(np.maximum(Q[..., 7], Q[..., 12]), np.maximum(np.maximum(Q[..., 5], Q[..., 6]), Q[..., 13]))
         return np.where((self.db if cfg is None else self.db[cfg])[None, :], db, sb)
 
     def feasible(self, T: np.ndarray) -> np.ndarray:
@@ -307,12 +313,20 @@ class Model:
         Q = self.quantities(T)[0, ci]
         q = dict(zip(QUANTITIES, Q))
         total = float(self.totals(T)[0, ci])
-        dma = max(q["load"], q["store"], q["memory"], q["port"])
+        dma = max(q["load"], q["store"], q["memory"], q["port"], q["load_chain"], q["store_chain"])
         issue = max(q["issue_host"], q["issue_unroll"])
         nbytes = float((T @ self.bytes_lin[:, ci] + (T @ self.bytes_sp[:, ci]) * self.spill_factor(T))[0])
         return Cost(total, float(q["compute"]), float(dma), float(issue), float(q["load"]), float(q["store"]),
                     float(q["memory"]), float(total - max(q["compute"], dma, issue)), nbytes,
                     bool(self.feasible(T)[0, ci]))
+
+
+def with_load_floor(cost: Cost, floor: float) -> Cost:
+    """``cost`` with a load stream of at least ``floor`` cycles (the busiest stream grows)."""
+    if floor <= cost.load:
+        return cost
+    busiest = cost.cycles - cost.exposed
+    return replace(cost, cycles=cost.cycles + max(0.0, floor - busiest), load=floor, dma=max(cost.dma, floor))
 
 
 @lru_cache(maxsize=4096)

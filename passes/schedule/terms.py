@@ -18,7 +18,9 @@ from math import ceil, gcd
 
 import numpy as np
 
+from gemforge.passes.schedule.line_chain import chain_floor, chain_length, dma_slots
 from gemforge.passes.schedule.space import Problem, span, trips
+from gemforge.passes.schedule.store_terms import store_pair, store_pair_features, store_specs
 from gemforge.target import Target
 
 
@@ -74,6 +76,28 @@ class DmaRates:
                 + (self.chunk(r * elem_bytes, offset + q * step) if r else 0.0))
 
 
+def chain_time(target: Target, size: int, tile: int, elem_bytes: int, blocks: int) -> float:
+    """Sum over the tiles of a contiguous dim of ``size`` elements (the DRAM row: rows are
+    ``size * elem_bytes`` apart) and over each tile's mvin/mvout pieces of ``blocks*DIM``
+    columns, of the least time a DIM-row transfer of that piece holds one of its DMA
+    controller's slots under the L2 line chain (``line_chain``; zero when no two of its
+    rows share a line: such transfers are priced by their requests alone)."""
+    dim, stride, step = target.dim, size * elem_bytes, blocks * target.dim
+    slots = dma_slots(target)
+
+    def piece(v):
+        nbytes = v * elem_bytes
+        if chain_length(target, dim, nbytes, stride) <= 1:
+            return 0.0
+        return chain_floor(target, dim, nbytes, stride) / slots
+
+    def per_tile(v):
+        q, r = divmod(v, step)
+        return q * piece(step) + (piece(r) if r else 0.0)
+
+    return _over_tiles(size, tile, per_tile)
+
+
 def _over_tiles(size: int, tile: int, f) -> float:
     n, r = trips(size, tile)
     return (n - 1) * f(tile) + f(r)
@@ -111,7 +135,8 @@ def _single_features(size: int, tile: int, target: Target, dma: DmaRates, depthw
         "rc_in": dma.rows_over_tiles(D, t, e_in, sb),
         "ch_in": _over_tiles(D, t, lambda v: ceil(v / (sb * dim))),
         "rc_out": dma.rows_over_tiles(D, t, e_in, ob),
-        "rc_full_out": dma.rows_over_tiles(D, t, e_acc, ob),
+        "rc_out1": dma.rows_over_tiles(D, t, e_in, 1),  # one-block mvouts (store_terms.py)
+        "rc_full_out": dma.rows_over_tiles(D, t, e_acc, 1),  # raw (int32) mvouts are one block wide
         "ch_out": _over_tiles(D, t, lambda v: ceil(v / (ob * dim))),
         "rc_acc": dma.rows_over_tiles(D, t, e_acc, ab),
         "rc_acc_hit": (dma_hit or dma).rows_over_tiles(D, t, e_acc, ab),
@@ -122,6 +147,11 @@ def _single_features(size: int, tile: int, target: Target, dma: DmaRates, depthw
         "ch_acc": _over_tiles(D, t, lambda v: ceil(v / (ab * dim))),
         "ch_acc_loop": _over_tiles(D, t, lambda v: ceil(v / (ab * dim))) if n > 1 else 0.0,
         "ch_acc_one": _over_tiles(D, t, lambda v: ceil(v / (ab * dim))) if n == 1 else 0.0,
+        # the L2 line chain of narrow rows (input / weight mvins, int8 output mvouts)
+        "chx_in": chain_time(target, D, t, e_in, sb),
+        "chx_out": chain_time(target, D, t, e_in, ob),
+        "chx_out1": chain_time(target, D, t, e_in, 1),
+        "sum_t1": float(D) * (t == 1), "sum_tn1": float(D) * (t != 1),
         "first_rc_in": dma.row(t, e_in, sb),
         "first_rc_out": dma.row(t, e_in, ob),
         "first_rc_acc": dma.row(t, e_acc, ab),
@@ -246,6 +276,8 @@ class FeatureTable:
             else:
                 rows = [[_span_features(problem, kind, t1, t2, target.dim) for t2 in c2] for t1 in c1]
                 self.pair[(d1, d2)] = {k: np.array([[r[k] for r in row] for row in rows]) for k in rows[0][0]}
+        self.pair.setdefault(store_pair(problem), {}).update(
+            store_pair_features(self.single, cands, problem, target.dim))
 
 
 def term_specs(problem: Problem) -> dict[str, dict]:
@@ -285,7 +317,9 @@ def term_specs(problem: Problem) -> dict[str, dict]:
         "R_red": trip(of_cls("red")), "R_cls": trip(of_cls("pix") + of_cls("col") + of_cls("red")),
         "nC": trip(of_cls("pix") + of_cls("col") + of_cls("all")),
         "A_cost": {**a_rows, red_w: "rc_in"}, "A_elems": {**a_rows, red_w: "sum"}, "A_mvin": {**a_rowblk, red_w: "ch_in"},
-        "C_cost": {**pix_rows, col: "rc_out"}, "C_elems": {**pix_rows, col: "sum"}, "C_mvout": {**pix_blk, col: "ch_out"},
+        "A_chain": {**a_rowblk, red_w: "chx_in"},
+        **store_specs(problem),  # the int8 result's mvouts (width per form)
+        "C_elems": {**pix_rows, col: "sum"}, "Cf_mvout": {**pix_blk, col: "blk"},
         "Cf_cost": {**pix_rows, col: "rc_full_out"}, "Z_cost": {**pix_rows, col: "rc_acc_hit"},
         "Z_mvin": {**pix_blk, col: "ch_acc"}, "Q_cost": {**pix_rows, col: "rc_res"},
         "P_A": {**a_first, red_w: "first_rc_in"}, "P_Z": {**pix_first, col: "first_rc_acc_hit"},
@@ -318,7 +352,7 @@ def term_specs(problem: Problem) -> dict[str, dict]:
     specs["A_elems1"] = {**a_rows, red_w: "sum", **first_red}
     if kind == "depthwise":
         specs.update({"B_cost": {**b_rows, "c": "diag_rc"}, "B_elems": {**b_rows, "c": "diag_elems"},
-                      "B_mvin": {**b_rowblk, "c": "blk"}, "P_B": {**b_first, "c": "first_diag_rc"},
+                      "B_mvin": {**b_rowblk, "c": "blk"}, "B_chain": {}, "P_B": {**b_first, "c": "first_diag_rc"},
                       "fp_A": {"b": "first", ("oh", "kh"): "span_fp", ("ow", "kw"): "span_fp", "c": "first_blk"},
                       "fp_B": {"kh": "first", "kw": "first", "c": "first"}})
     else:
@@ -326,7 +360,7 @@ def term_specs(problem: Problem) -> dict[str, dict]:
             {"b": "first", ("oh", "kh"): "span_fp", ("ow", "kw"): "span_fp", "ic": "first_blk"}
         specs.update({"B_cost": {**b_rows, col: "rc_in"}, "B_elems": {**b_rows, col: "sum"},
                       "B_elems1": {**b_rows, **first_red, col: "sum"},
-                      "B_mvin": {**b_rowblk, col: "ch_in"}, "P_B": {**b_first, col: "first_rc_in"},
+                      "B_mvin": {**b_rowblk, col: "ch_in"}, "B_chain": {**b_rowblk, col: "chx_in"}, "P_B": {**b_first, col: "first_rc_in"},
                       "fp_A": fp_a, "fp_B": {**b_first, col: "first_blk"}})
     # The loop form's buffers: LOOP_WS pads every tile to whole DIM blocks (matmuls only).
     if kind == "matmul":
@@ -338,7 +372,7 @@ def term_specs(problem: Problem) -> dict[str, dict]:
     if kind == "depthwise":
         specs["B_elems1"] = dict(specs["B_elems"])
     for name, extra in (("A", "R_col"), ("B", "R_pix")):
-        for q in ("cost", "elems", "mvin", "elems1"):
+        for q in ("cost", "elems", "mvin", "elems1", "chain"):
             base, rel = specs[f"{name}_{q}"], specs[extra]
             assert not set(base) & set(rel)
             specs[f"{name}_{q}_R"] = {**base, **rel}
