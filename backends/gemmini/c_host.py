@@ -152,15 +152,21 @@ def _max_pool(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
     if n * oh * ow * c != size:
         raise CBackendError(f"host kernel max_pool2d({op.inputs[0]}): output {op.outputs[0]} has {size} elements, "
                             f"expected {n * oh * ow * c}")
+    return max_pool_loops(src, st, dst, dt, (n, h, w, c), (oh, ow), (k, k), (s, s), (p, p))
+
+
+def max_pool_loops(src: str, st: str, dst: str, dt: str, nhwc, out_hw, kernel, stride, top_left) -> list[str]:
+    """C loops of an NHWC max pool; positions outside the input take no part."""
+    (n, h, w, c), (oh, ow), (kh, kw), (sh, sw), (top, left) = nhwc, out_hw, kernel, stride, top_left
     lowest = "-INFINITY" if st in ("float", "double") else f"gf_lowest_{st}"
     return [f"for (size_t b = 0; b < {n}; b++)",
             f"for (size_t oy = 0; oy < {oh}; oy++)",
             f"for (size_t ox = 0; ox < {ow}; ox++)",
             f"for (size_t ch = 0; ch < {c}; ch++) {{",
-            f"  {st} m = {lowest};  /* padding is the lowest value: it never wins */",
-            f"  for (size_t ky = 0; ky < {k}; ky++)",
-            f"  for (size_t kx = 0; kx < {k}; kx++) {{",
-            f"    long y = (long)(oy * {s} + ky) - {p}, x = (long)(ox * {s} + kx) - {p};",
+            f"  {st} m = {lowest};  /* padding never wins */",
+            f"  for (size_t ky = 0; ky < {kh}; ky++)",
+            f"  for (size_t kx = 0; kx < {kw}; kx++) {{",
+            f"    long y = (long)(oy * {sh} + ky) - {top}, x = (long)(ox * {sw} + kx) - {left};",
             f"    if (y < 0 || y >= {h} || x < 0 || x >= {w}) continue;",
             f"    {st} v = {src}[((b * {h} + (size_t)y) * {w} + (size_t)x) * {c} + ch];",
             "    if (v > m) m = v;",

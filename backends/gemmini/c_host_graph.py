@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gemforge.backends.gemmini.c_host import _f32, _in_out, _need, _store, _tensor, _writer
+from gemforge.backends.gemmini.c_host import _f32, _in_out, _need, _store, _tensor, _writer, max_pool_loops
 from gemforge.backends.gemmini.c_image import CBackendError, ImageLayout
 from gemforge.backends.gemmini.program import HostOp, Program
 
@@ -120,21 +120,7 @@ def _maxpool(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
     (src, st, _, shape), (dst, dt, size, _) = _in_out(op, lay, program)
     _need(op, 1)
     n, h, w, c, oh, ow, (kh, kw), (sh, sw), (top, left, _, _) = _pool_geometry(op, shape, size)
-    lowest = "-INFINITY" if st in ("float", "double") else f"gf_lowest_{st}"
-    return [f"for (size_t b = 0; b < {n}; b++)",
-            f"for (size_t oy = 0; oy < {oh}; oy++)",
-            f"for (size_t ox = 0; ox < {ow}; ox++)",
-            f"for (size_t ch = 0; ch < {c}; ch++) {{",
-            f"  {st} m = {lowest};  /* padding never wins */",
-            f"  for (size_t ky = 0; ky < {kh}; ky++)",
-            f"  for (size_t kx = 0; kx < {kw}; kx++) {{",
-            f"    long y = (long)(oy * {sh} + ky) - {top}, x = (long)(ox * {sw} + kx) - {left};",
-            f"    if (y < 0 || y >= {h} || x < 0 || x >= {w}) continue;",
-            f"    {st} v = {src}[((b * {h} + (size_t)y) * {w} + (size_t)x) * {c} + ch];",
-            "    if (v > m) m = v;",
-            "  }",
-            f"  {dst}[((b * {oh} + oy) * {ow} + ox) * {c} + ch] = ({dt})m;",
-            "}"]
+    return max_pool_loops(src, st, dst, dt, (n, h, w, c), (oh, ow), (kh, kw), (sh, sw), (top, left))
 
 
 @_writer("graph.avgpool")

@@ -20,7 +20,7 @@ import numpy as np
 
 from gemforge.passes.schedule.line_chain import chain_floor, chain_length, dma_slots
 from gemforge.passes.schedule.space import Problem, span, trips
-from gemforge.passes.schedule.store_terms import store_pair, store_pair_features, store_specs
+from gemforge.passes.schedule.store_terms import add_store_features, store_specs
 from gemforge.target import Target
 
 
@@ -276,8 +276,7 @@ class FeatureTable:
             else:
                 rows = [[_span_features(problem, kind, t1, t2, target.dim) for t2 in c2] for t1 in c1]
                 self.pair[(d1, d2)] = {k: np.array([[r[k] for r in row] for row in rows]) for k in rows[0][0]}
-        self.pair.setdefault(store_pair(problem), {}).update(
-            store_pair_features(self.single, cands, problem, target.dim))
+        add_store_features(self.single, self.pair, problem, cands, target.dim)
 
 
 def term_specs(problem: Problem) -> dict[str, dict]:

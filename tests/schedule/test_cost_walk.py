@@ -116,9 +116,10 @@ def walk(layer, tiles, order, t, bias=True):
         if si == len(steps) - 1 or ckeys[si + 1] != ck:  # visit ends: final store or spill
             final = seen[ck] == total_visits[ck]
             eb = e_in if final else e_acc
-            # multi-block mvouts only of an int8 result whose buffer has exactly DIM rows
+            # multi-block mvouts only of an int8 result whose buffer has exactly DIM rows (the
+            # model prices a conv tile of more than one image with one-block mvouts)
             buf_rows = tiles["m"] if p.kind == "matmul" else tiles["b"] * tiles["oh"] * tiles["ow"]
-            wide = ob if final and buf_rows == dim else 1
+            wide = ob if final and buf_rows == dim and (p.kind == "matmul" or tiles["b"] == 1) else 1
             acc["store"] += pix_rows * dma.row(col, eb, wide, off(c_d, eb))
             acc["bytes"] += pix_rows * col * eb  # a spill's read-back hits the L2: no DRAM bytes
             acc["mvout"] += pix_blk * ceil(col / (wide * dim))
