@@ -16,7 +16,11 @@ fused preload+computes, steps, ...) are the product terms of ``terms.py``. Model
   (broadcast bias rows, partial sums read back) costs L2 latency and bandwidth instead.
   Loads and stores are separate streams that share DRAM bandwidth (``memory`` = DRAM
   bytes / mem_bytes_per_cycle) and the L2 port (``port`` = every byte moved /
-  l2_bytes_per_cycle).
+  l2_bytes_per_cycle). Transfers whose DRAM rows are narrower than an L2 line and less
+  than a line apart chain one L2 latency per row sharing a line, and a controller holds
+  ``dma_max_inflight / DIM + 1`` transfers at once (``line_chain.py``): ``load_chain`` /
+  ``store_chain`` bound the streams from below. The fine form's int8 mvouts are
+  ``dma_max_mvout_blocks`` wide only for an output buffer of DIM rows (``store_terms.py``).
 * Traffic. A tensor tile is loaded when its tile index changes (``space.py``): A once
   per col tile unless input-stationary, B once per pix tile unless weight-stationary;
   bias (int32) and residual (int8) into the accumulator once per output tile (loop

@@ -43,7 +43,8 @@ with the first A-row block's compute, then one preload(garbage B) + compute per
 further A-row block; OS, for each (i, j): preload C, then one compute per k block.
 Moves: A/B mvins of at most DIM rows x ``dma_max_spad_mvin_blocks``*DIM columns (a
 conv input mvin covers up to DIM consecutive pixels of one input row), accumulator
-mvins of ``dma_max_acc_mvin_blocks``*DIM columns, mvouts of ``dma_max_mvout_blocks``*DIM.
+mvins of ``dma_max_acc_mvin_blocks``*DIM columns, mvouts of ``dma_max_mvout_blocks``*DIM
+(fine form: only from an output buffer of DIM rows, else DIM; raw int32 mvouts: DIM).
 
 The conv input tile for output rows ``[o0, o0+to)`` and kernel rows ``[k0, k0+tk)``
 is the contiguous input-row span ``(to-1)*stride + (tk-1)*dilation + 1`` starting at

@@ -81,15 +81,18 @@ def chain_time(target: Target, size: int, tile: int, elem_bytes: int, blocks: in
     ``size * elem_bytes`` apart) and over each tile's mvin/mvout pieces of ``blocks*DIM``
     columns, of the least time a DIM-row transfer of that piece holds one of its DMA
     controller's slots under the L2 line chain (``line_chain``; zero when no two of its
-    rows share a line: such transfers are priced by their requests alone)."""
+    rows share a line: such transfers are priced by their requests alone). Consecutive
+    pixel blocks of one input row share a line, so they chain one after another."""
     dim, stride, step = target.dim, size * elem_bytes, blocks * target.dim
-    slots = dma_slots(target)
 
     def piece(v):
         nbytes = v * elem_bytes
         if chain_length(target, dim, nbytes, stride) <= 1:
             return 0.0
-        return chain_floor(target, dim, nbytes, stride) / slots
+        # whole rows back to back (the piece is the full DRAM row): the next DIM rows start on
+        # the line these end on unless DIM rows fill whole lines, so each transfer waits for the last
+        serial = nbytes == stride and (dim * stride) % target.mem_l2_line_bytes != 0
+        return chain_floor(target, dim, nbytes, stride) / (1 if serial else dma_slots(target))
 
     def per_tile(v):
         q, r = divmod(v, step)
