@@ -62,6 +62,7 @@ SCHEMA: tuple[Field, ...] = (
     Field("array", "acc_bits", int, "bits", "width of the accumulator (signed)", 1),
     Field("array", "weight_stationary", bool, "", "the array supports the WS dataflow", None),
     Field("array", "output_stationary", bool, "", "the array supports the OS dataflow", None),
+    Field("array", "mesh_tags", int, "matmuls", "matmuls the mesh tracks at once (its tag queue)", 3),
     # Local memories.
     Field("scratchpad", "capacity_bytes", int, "bytes", "scratchpad size; a row is DIM inputs", 1),
     Field("scratchpad", "banks", int, "banks", "single-ported scratchpad banks", 1, True),
@@ -123,6 +124,7 @@ class Target:
     acc_bits: int
     weight_stationary: bool
     output_stationary: bool
+    mesh_tags: int
     spad_capacity_bytes: int
     spad_banks: int
     acc_capacity_bytes: int

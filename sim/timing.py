@@ -40,7 +40,13 @@ order from earlier instructions only (each unit and each DIM-row block keeps "fr
   garbage and no transpose, else DIM; operands in one scratchpad bank (or both in the
   accumulator) serialise (cost >= sum of their rows); writes to one accumulator row are
   ``lat_acc_write_gap`` apart; results commit ``lat_mesh_drain - (DIM - rows)`` cycles
-  after the start (the first after ``lat_mesh_fill``).  A DMA write to a scratchpad bank
+  after the start (the first after ``lat_mesh_fill``).  The mesh tracks at most
+  ``mesh_tags`` matmuls (MeshWithDelays' tag queue; a request fires only with room in it),
+  and a request's tag -- the C address of the preload fused into it -- names the results
+  of the *next* request in WS (matmul id + 2), of the one after in OS (id + 3), and leaves
+  when their last row does: so pair k starts no earlier than the completion of pair
+  k - (mesh_tags - 1) in WS, k - (mesh_tags - 2) in OS (lone preloads / computes are not
+  counted).  A DMA write to a scratchpad bank
   delays an execute read of that bank (DMA wins); the execute unit's accumulator writes
   delay a store's reads of that bank.
 * **fence** / host kernel: the host waits until everything issued has completed, then
@@ -131,6 +137,8 @@ class _Sim:
         self.dma_w = [(0.0, 0.0)] * t.spad_banks  # latest DMA write window per scratchpad bank
         self.ex_acc_w = [(0.0, 0.0)] * t.acc_banks  # latest execute write window per accumulator bank
         self.last_c = [-1e18] * t.acc_rows  # last execute write start per accumulator row
+        # Completions of the latest fused pairs: the mesh holds at most mesh_tags matmul tags.
+        self.mesh_done: deque = deque(maxlen=t.mesh_tags - 1)
         self.events: list[tuple[str, str, float, float]] = []
         self.decoder = m.local
         self.ws, self.transposed = True, False  # execute config as the timing pass sees it

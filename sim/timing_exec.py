@@ -74,6 +74,8 @@ def exec_run(sim, lo: int, hi: int) -> None:
     w_other = np.maximum(lw[0], lw[2])  # index -1 (no operand) is the sentinel 0
     r_other = np.maximum(lr[0], lr[2])
     dep = np.maximum.reduce([w_other[a_blk], w_other[b_blk], w_other[d_blk], w_other[c_blk], r_other[c_blk]])
+    mesh_done = sim.mesh_done
+    tag_back = mesh_lag(sim)
     solved = timing_exec_vec.solve(sim, k0, k1, mode, dep, lo)
     if solved is not None:
         timing_exec_vec.apply(sim, k0, k1, mode, lo, *solved)
@@ -138,6 +140,10 @@ def exec_run(sim, lo: int, hi: int) -> None:
             start = ex_free
         if dp > start:
             start = dp
+        if len(mesh_done) >= tag_back:  # room in the mesh's tag queue
+            tag_free = mesh_done[-tag_back]
+            if tag_free > start:
+                start = tag_free
         if abank >= 0:
             ws, we = dma_w[abank]
             if ws < start + cst and start < we:  # the DMA's write to this bank wins
@@ -150,6 +156,7 @@ def exec_run(sim, lo: int, hi: int) -> None:
         ex_free = start + cst
         done = start + doff
         add_done(done)
+        mesh_done.append(done)
         if ck >= 0:
             ex_acc_w[cbank] = (start + fill, done)
         # busy (union of intervals)
@@ -172,6 +179,12 @@ def exec_run(sim, lo: int, hi: int) -> None:
     sim.gen_last[1] = gen_last
     sim.cur_loop_end = cur_loop_end
     sim.all_done = all_done
+
+
+def mesh_lag(sim) -> int:
+    """How many pairs back the pair whose completion frees a mesh tag for the next one is
+    (MeshWithDelays: a tag leaves with the results of matmul id + 2 in WS, id + 3 in OS)."""
+    return sim.t.mesh_tags - (1 if sim.ws else 2)
 
 
 def _record(sim, a_blk, b_blk, d_blk, c_blk, dones: np.ndarray) -> None:

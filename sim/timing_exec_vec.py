@@ -4,10 +4,11 @@ Without its rare pushes (a DMA write into the A operand's bank, the accumulator 
 gap) the schedule of a run of pairs is a max-plus recurrence:
 
     issue_k = max(issue_{k-1} + 2 * step (+ pre_k on the host), floor_k, slot_k)
-    start_k = max(issue_k + 1, start_{k-1} + cost_{k-1}, dep_k)
+    start_k = max(issue_k + 1, start_{k-1} + cost_{k-1}, dep_k, done_{k-m})
 
-with ``slot_k`` the completion of the pair 8 reservation-station entries back, which
-prefix maxima solve given the slots; the slots are refined until they stop changing.
+with ``slot_k`` the completion of the pair 8 reservation-station entries back and
+``done_{k-m}`` the mesh's tag-queue rule (``m = timing_exec.mesh_lag``), which prefix
+maxima solve given the slots and tag bounds; both are refined until they stop changing.
 The result is then *verified* element by element with exactly the loop's floating-point
 operations (so it is the loop's result to the last bit) and every push condition is
 checked; if anything does not hold, :func:`solve` returns None and the caller runs the
@@ -55,6 +56,7 @@ def solve(sim, k0: int, k1: int, mode: int, dep: np.ndarray, lo: int):
     S = np.cumsum(step)  # issue_k >= issue_j + S_k - S_j
     E = np.concatenate(([0.0], np.cumsum(cost[:-1])))
     pushes = _Pushes(sim, k0, k1, cost)
+    tags = _MeshTags(sim, n)
     bound = dep.astype(float)
     for _ in range(_MAX_ROUNDS):
         issue = S + np.maximum(first, np.maximum.accumulate(np.maximum(slot, floor) - S))
@@ -63,15 +65,46 @@ def solve(sim, k0: int, k1: int, mode: int, dep: np.ndarray, lo: int):
         done = start + doff
         new_slot = slot.copy()
         new_slot[from_run] = done[run_src]
-        new_bound = pushes.raise_bounds(start, bound)
+        new_bound = tags.raise_bounds(done, pushes.raise_bounds(start, bound))
         if np.array_equal(new_slot, slot) and new_bound is bound:
             break
         slot, bound = new_slot, new_bound
     else:
         return None
-    if not _exact(sim, gen[0], issue, start, done, slot, floor, cost, doff, dep, lo, pushes):
+    if not _exact(sim, gen[0], issue, start, done, slot, floor, cost, doff, np.maximum(dep, tags.free(done)), lo,
+                  pushes):
         return None
     return issue, start, done
+
+
+class _MeshTags:
+    """The mesh's tag-queue rule: a pair starts no earlier than the completion of the pair
+    ``mesh_lag`` back (from before the run: ``sim.mesh_done``)."""
+
+    def __init__(self, sim, n):
+        from gemforge.sim.timing_exec import mesh_lag
+
+        back = mesh_lag(sim)
+        prior = np.array(sim.mesh_done, float)
+        self.src = np.arange(n) - back  # >= 0: a pair of this run
+        before = len(prior) + self.src
+        self.base = np.full(n, -np.inf)
+        ok = (self.src < 0) & (before >= 0)
+        self.base[ok] = prior[before[ok]]
+        self.run = np.flatnonzero(self.src >= 0)
+
+    def free(self, done):
+        out = self.base.copy()
+        out[self.run] = done[self.src[self.run]]
+        return out
+
+    def raise_bounds(self, done, bound):
+        """``bound`` raised where the rule would move a start (the same object if none)."""
+        f = self.free(done)
+        hit = f > bound
+        if not hit.any():
+            return bound
+        return np.maximum(bound, f)
 
 
 class _Pushes:
@@ -180,6 +213,7 @@ def apply(sim, k0: int, k1: int, mode: int, lo: int, issue, start, done) -> None
     busy.total, busy.end = b_total, b_end
     sim.unit_free[1] = float(ex_free[-1])
     sim.rs[1].extend(np.repeat(done[-8:], 2).tolist())
+    sim.mesh_done.extend(done[-sim.mesh_done.maxlen:].tolist())
     m = float(done.max())
     if m > sim.all_done:
         sim.all_done = m

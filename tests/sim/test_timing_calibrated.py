@@ -1,12 +1,15 @@
 """Timing rules added while calibrating against FireSim (issue #4): the LoopConv store FSM's
-interlock with the execute FSM, and the L2's serialisation of requests to one cache line."""
+interlock with the execute FSM, the L2's serialisation of requests to one cache line, and
+the mesh's tag queue (at most mesh_tags matmuls in flight)."""
 
 import dataclasses
 
 import numpy as np
 
 from gemforge import sim
+from gemforge.backends.gemmini import isa
 from gemforge.backends.gemmini.library import compile_layer
+from gemforge.backends.gemmini.program import Program
 from gemforge.layers import ConvLayer
 from gemforge.sim.dma import Dma
 from gemforge.target import default
@@ -61,3 +64,36 @@ def test_no_l2_no_line_serialisation():
     d = Dma(dataclasses.replace(T, mem_l2_bytes=0))
     _, spread = d.transfer(0.0, 16, 2, True, addr=4096, stride=64)
     assert same <= spread
+
+
+def _short_pairs(rows, n, t, trace=None):
+    """n WS pairs that keep their weights (B garbage), each A of ``rows`` rows accumulating
+    into its own accumulator rows."""
+    p = Program(t.name)
+    p.emit(isa.config_ex(isa.WEIGHT_STATIONARY))
+    for k in range(n):
+        c = isa.acc((k * t.dim) % t.acc_rows, accumulate=True)
+        p.emit(isa.preload(isa.GARBAGE, c, t.dim, t.dim, rows, t.dim),
+               isa.compute(isa.spad(k * t.dim % t.spad_bank_rows), isa.GARBAGE, rows, t.dim, t.dim, t.dim,
+                           preloaded=False))
+    return sim.run(p, {}, t, allow_uninitialized=True, trace=trace)
+
+
+def test_short_pairs_wait_for_a_mesh_tag():
+    # A pair's tag leaves the mesh with the next pair's results, so with mesh_tags tags pair k
+    # starts after pair k - (mesh_tags - 1) completed: 4-row pairs (4 cycles each) are held to
+    # one completion latency per mesh_tags - 1 pairs, while with many tags they run back to back.
+    # (A fast host and a large reservation station, so that only the execute unit limits.)
+    t = dataclasses.replace(T, host_issue_cycles=1, rs_execute=64)
+    n, rows = 400, 4
+    latency = t.lat_mesh_drain - (t.dim - rows)
+    assert (t.mesh_tags - 1) * rows < latency  # the rule binds for such pairs
+    few = _short_pairs(rows, n, t).cycles
+    many = _short_pairs(rows, n, dataclasses.replace(t, mesh_tags=64)).cycles
+    assert many < n * rows + 2 * latency
+    assert few >= (n // (t.mesh_tags - 1) - 1) * latency
+    assert few == _short_pairs(rows, n, t, trace=True).cycles  # numpy solver == exact loop
+    # DIM-row pairs finish a completion latency's worth of work before the tag is needed
+    assert (t.mesh_tags - 1) * t.dim >= t.lat_mesh_drain
+    full = _short_pairs(t.dim, n, t).cycles
+    assert full == _short_pairs(t.dim, n, dataclasses.replace(t, mesh_tags=64)).cycles
