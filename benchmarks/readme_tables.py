@@ -27,7 +27,8 @@ def _load(results: Path, name: str) -> dict | None:
 
 def layers_section(data: dict) -> list[str]:
     out = ["### Layers: gemforge vs the vendor library",
-           "`python benchmarks/layers.py --suite all --json benchmarks/results/layers.json`", "",
+           "`python benchmarks/layers.py --suite all --json benchmarks/results/layers.json"
+           + (f" --workers {data['summary']['workers']}`" if data["summary"].get("workers", 1) > 1 else "`"), "",
            "| suite | layers | geomean speedup | slower than library | geomean fraction of roofline | bit-exact | mean abs cost-model error |",
            "|---|---|---|---|---|---|---|"]
     for suite, s in data["summary"].get("suites", data["summary"]).items():
