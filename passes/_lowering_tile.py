@@ -236,7 +236,8 @@ class Selector:
     # -- stores -----------------------------------------------------------------------
     def store_config(self, op: StoreOp) -> tuple:
         dst = op.dest.type
-        stride = dst.get_shape()[-1] * _width(dst)
+        # The DRAM row stride: the strided layout's (a view storing rows apart) or row-major.
+        stride = (dram_strides(dst)[-2] if dst.get_num_dims() >= 2 else dst.get_shape()[-1]) * _width(dst)
         if op.raw:
             return ("st", stride, gm.Activation.NONE, 1.0)
         act = {"none": gm.Activation.NONE, "relu": gm.Activation.RELU}.get(op.activation.value)

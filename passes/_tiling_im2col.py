@@ -6,10 +6,21 @@ consecutive output pixels of one output row and one kernel row ``ky``, their who
 ``(kx, c)`` windows into consecutive scratchpad rows: a reduction of ``J = kw * C``
 values per ``ky`` (split by the lowering into ``ceil(J / DIM)`` blocks) instead of ``C``
 per ``(ky, kx)``. The source of these loads is an overlapping view of the input
-(``memref.reinterpret_cast`` with strides ``[H*W*C, W*C, stride*C, 1]``), the weights a
+(``memref.reinterpret_cast``), the weights a
 compile-time matrix per ``ky`` whose rows are ordered ``kx``-major then ``c``.
 
-Tiles are one output row by up to DIM output pixels (by ``oc`` columns). Padding:
+Tiles are up to DIM output pixels of one output row (by ``oc`` columns) taken ``P``
+apart: the *phase* ``r < P`` tile holds the pixels ``ox = q*P + r`` (``P`` divides the
+output width, ``Q = OW / P`` pixels per phase). A window mvin's DRAM rows are then
+``P * stride * C`` bytes apart instead of ``stride * C``, so fewer of them share one L2
+line (the L2 serves one request per line at a time: :mod:`~gemforge.passes.schedule.line_chain`),
+and the output tile is stored with a row stride of ``P`` pixels. ``P`` is the cost
+model's choice (:mod:`~gemforge.passes._tiling_im2col_cost`); ``P = 1`` is the plain
+consecutive-pixel tiling. The loads read through an overlapping view
+``[n, h*w*C, Q, kw*C]`` of the input whose second index is a byte offset in the image
+and whose third steps ``P`` pixels; the stores write through ``[n, oh*ow, Q, oc]``.
+
+Padding:
 
 * vertical: a kernel row whose input row lies outside the image is skipped (the output
   row's signature holds the valid ``ky`` range);
@@ -18,8 +29,10 @@ Tiles are one output row by up to DIM output pixels (by ``oc`` columns). Padding
   ``kx`` range ``[kx0, kx1)`` (``(kx1 - kx0) * C`` bytes from input column
   ``ox*stride - pad + kx0``) and is multiplied by its own weight variant holding the
   kernel's ``kx0 .. kx1-1`` columns, so every read stays inside the image and the
-  padding contributes exactly zero. Border pixels sit in the first and last tiles of a
-  row; those tiles are emitted one by one (their signature holds the tile index).
+  padding contributes exactly zero. Border pixels sit at the ends of the first and last
+  tiles of a phase; a phase with border pixels and a tile with border pixels (in any
+  phase) are emitted one by one (their signatures hold the phase / tile index), so a
+  tile's interior pixels are one contiguous run of its rows.
 
 The bias is the resident D block of :class:`~gemforge.passes._tiling_layers.LayerTiler`.
 """
@@ -33,7 +46,7 @@ from xdsl.ir import SSAValue
 
 from gemforge.dialects.tile import DRAM, LoadOp, MatmulOp, MemorySpace, View
 from gemforge.passes._tiling_layers import ConvGeometry, LayerTiler, Site, size_sig
-from gemforge.passes._tiling_nest import Builder, Point, TiledDim
+from gemforge.passes._tiling_nest import Builder, Lin, Point, TiledDim
 from gemforge.passes.schedule.space import Schedule
 
 FORM = "im2col"
@@ -79,57 +92,64 @@ def im2col_weights(w: np.ndarray, g: ConvGeometry) -> np.ndarray:
     return out
 
 
-def im2col_schedule(g: ConvGeometry, dim: int, oc_tile: int, double_buffer: bool = True) -> Schedule:
-    """The variant's fixed tiling: one output row, DIM pixels, ``oc_tile`` channels; the
-    channel loop outermost so each weight tile is loaded once."""
-    tiles = (("b", 1), ("oh", 1), ("ow", min(dim, g.ow)), ("oc", oc_tile))
-    return Schedule("conv", tiles, ("oc", "b", "oh", "ow"), "weight", "WS", double_buffer, FORM)
+def im2col_schedule(g: ConvGeometry, dim: int, oc_tile: int, phases: int = 1,
+                    double_buffer: bool = True) -> Schedule:
+    """The variant's fixed tiling: one output row, up to DIM pixels ``phases`` apart
+    (the ``owp`` entry holds ``P``, not a tile), ``oc_tile`` channels; the channel loop
+    outermost so each weight tile is loaded once."""
+    q = g.ow // phases
+    tiles = (("b", 1), ("oh", 1), ("owp", phases), ("ow", min(dim, q)), ("oc", oc_tile))
+    return Schedule("conv", tiles, ("oc", "b", "oh", "owp", "ow"), "weight", "WS", double_buffer, FORM)
 
 
 class Im2colConvTiler(LayerTiler):
     """Emits the im2col variant of one convolution (see the module docstring)."""
 
     red = frozenset()
-    out_deps = frozenset({"b", "oh", "ow", "oc"})
+    out_deps = frozenset({"b", "oh", "owp", "ow", "oc"})
     col = "oc"
 
     def __init__(self, b: Builder, schedule: Schedule, x: SSAValue, w_all: SSAValue, out: SSAValue,
                  bias: SSAValue | None, g: ConvGeometry, epilogue, bias_rows: int | None = None):
         self.g, self.w = g, w_all
         t = dict(schedule.tiles)
-        self.t = t
+        self.t, self.P = t, t["owp"]
+        if g.ow % self.P:
+            raise ValueError(f"im2col: {self.P} pixel phases do not divide the output width {g.ow}")
+        self.Q = g.ow // self.P
         self.J = g.kw * g.c
         self.left, self.right = border_pixels(g)
         self.borders = [*range(self.left), *range(self.right, g.ow)]
-        self.window = self._window_view(b, x) if self.right > self.left else None
-        self.rows = self._row_view(b, x) if self.borders else None
+        self.windows = self._window_view(b, x)
         T = t["ow"]
         dims = [TiledDim("b", g.n, 1, size_sig(g.n, 1)),
                 TiledDim("oh", g.oh, 1, self._row_sig),
-                TiledDim("ow", g.ow, T, self._col_sig(T)),
+                TiledDim("owp", self.P, 1, self._phase_sig),
+                TiledDim("ow", self.Q, T, self._col_sig(T)),
                 TiledDim("oc", g.oc, t["oc"], size_sig(g.oc, t["oc"]))]
-        super().__init__(b, schedule, dims, epilogue, out, bias, bias_rows)
+        super().__init__(b, schedule, dims, epilogue, self._out_view(b, out), bias, bias_rows)
 
     # -- views and signatures -----------------------------------------------------------
     def _window_view(self, b: Builder, x: SSAValue) -> SSAValue:
-        """``[n, iy, ox - L, j]`` = byte ``j`` of the window of interior output column ``ox``."""
+        """``[n, e, q, j]`` = byte ``e + q*P*stride*C + j`` of image ``n``: the windows of
+        the pixels ``P`` apart whose first one starts at byte ``e``."""
         g = self.g
-        shape = [g.n, g.h, self.right - self.left, self.J]
-        strides = [g.h * g.w * g.c, g.w * g.c, g.stride * g.c, 1]
-        offset = (self.left * g.stride - g.pad_left) * g.c
-        typ = MemRefType(i8, shape, StridedLayoutAttr(strides, offset), DRAM)
-        op = memref.ReinterpretCastOp(x, [], [], [], [offset], shape, strides, typ)
+        shape = [g.n, g.h * g.w * g.c, self.Q, self.J]
+        strides = [g.h * g.w * g.c, 1, self.P * g.stride * g.c, 1]
+        typ = MemRefType(i8, shape, StridedLayoutAttr(strides, 0), DRAM)
+        op = memref.ReinterpretCastOp(x, [], [], [], [0], shape, strides, typ)
         op.result.name_hint = "windows"
         b.add(op)
         return op.result
 
-    def _row_view(self, b: Builder, x: SSAValue) -> SSAValue:
-        """The input as ``[n, h, 1, w*C]`` (a border pixel reads a byte range of one row)."""
+    def _out_view(self, b: Builder, out: SSAValue) -> SSAValue:
+        """``[n, p, q, k]`` = channel ``k`` of output pixel ``p + q*P`` (``p`` counts rows * ow)."""
         g = self.g
-        shape = [g.n, g.h, 1, g.w * g.c]
-        op = memref.ReinterpretCastOp(x, [], [], [], [0], shape, [g.h * g.w * g.c, g.w * g.c, g.w * g.c, 1],
-                                      MemRefType(i8, shape, memory_space=DRAM))
-        op.result.name_hint = "image_rows"
+        shape = [g.n, g.oh * g.ow, self.Q, g.oc]
+        strides = [g.oh * g.ow * g.oc, g.oc, self.P * g.oc, 1]
+        typ = MemRefType(out.type.element_type, shape, StridedLayoutAttr(strides, 0), DRAM)
+        op = memref.ReinterpretCastOp(out, [], [], [], [0], shape, strides, typ)
+        op.result.name_hint = "out_phases"
         b.add(op)
         return op.result
 
@@ -139,44 +159,58 @@ class Im2colConvTiler(LayerTiler):
         start = oy * g.stride - g.pad_top
         return (max(0, -start), min(g.kh, g.h - start))
 
+    def _border(self, ox: int) -> bool:
+        return not self.left <= ox < self.right
+
+    def _phase_sig(self, r: int):
+        return (r if any(self._border(q * self.P + r) for q in range(self.Q)) else None,)
+
     def _col_sig(self, T: int):
-        g = self.g
+        P = self.P
 
         def sig(i: int):
-            lo, size = i * T, min(T, g.ow - i * T)
-            border = any(ox < self.left or ox >= self.right for ox in range(lo, lo + size))
+            lo, size = i * T, min(T, self.Q - i * T)
+            border = any(self._border(q * P + r) for q in range(lo, lo + size) for r in range(P))
             return (size, i if border else None)
 
         return sig
 
+    def _ox(self, pt: Point, p: int) -> int:
+        """Output column of tile row ``p`` (a tile whose phase and index are static)."""
+        return (pt.sig["ow"][1] * self.t["ow"] + p) * self.P + pt.sig["owp"][0]
+
     def _pixels(self, pt: Point) -> tuple[int, int, list[tuple[int, int]]]:
         """(first, end) tile positions of the interior pixels and (position, variant) of
-        each border pixel of the ow tile at ``pt``."""
-        size, index = pt.sig["ow"]
-        if index is None:
+        each border pixel of the tile at ``pt``."""
+        size = pt.sig["ow"][0]
+        if pt.sig["ow"][1] is None or pt.sig["owp"][0] is None:
             return 0, size, []
-        lo = index * self.t["ow"]
-        inner = [p for p in range(size) if self.left <= lo + p < self.right]
-        border = [(p, 1 + self.borders.index(lo + p)) for p in range(size) if not self.left <= lo + p < self.right]
+        inner = [p for p in range(size) if not self._border(self._ox(pt, p))]
+        border = [(p, 1 + self.borders.index(self._ox(pt, p))) for p in range(size) if self._border(self._ox(pt, p))]
         return (inner[0], inner[-1] + 1, border) if inner else (0, 0, border)
+
+    def _first_ox(self, pt: Point, p: int) -> Lin:
+        """Output column of tile row ``p`` at ``pt`` (dynamic)."""
+        return (pt.offset["ow"] + p) * self.P + pt.offset["owp"]
 
     # -- LayerTiler hooks -------------------------------------------------------------
     def sites(self) -> list[Site]:
         t, g = self.t, self.g
         variants = 1 + len(self.borders)
         # One buffer per kernel row: a buffer filled by a single load double-buffers.
-        a_sites = [Site(f"a{ky}", frozenset({"b", "oh", "ow"}), (1, 1, t["ow"], self.J), i8, MemorySpace.SPAD)
-                   for ky in range(g.kh)]
+        pix = frozenset({"b", "oh", "owp", "ow"})
+        a_sites = [Site(f"a{ky}", pix, (1, 1, t["ow"], self.J), i8, MemorySpace.SPAD) for ky in range(g.kh)]
         return [*a_sites,
                 Site("b", frozenset({"oc"}), (variants, g.kh, self.J, t["oc"]), i8, MemorySpace.SPAD),
                 Site("acc", self.out_deps, (1, 1, t["ow"], t["oc"]), i32, MemorySpace.ACC)]
 
     def acc_dram_shape(self):
         g = self.g
-        return (g.n, g.oh, g.ow, g.oc)
+        return (g.n, g.oh * g.ow, self.Q, g.oc)
 
     def acc_window(self, pt: Point):
-        offs = [pt.offset["b"], pt.offset["oh"], pt.offset["ow"], pt.offset["oc"]]
+        pix = pt.offset["oh"] * self.g.ow + pt.offset["owp"]
+        offs = [pt.offset["b"], pix, pt.offset["ow"], pt.offset["oc"]]
         return offs, [1, 1, pt.sig["ow"][0], pt.sig["oc"][0]]
 
     def bias_offset(self, pt: Point):
@@ -190,22 +224,21 @@ class Im2colConvTiler(LayerTiler):
             b.add(LoadOp(self.w, [0, 0, 0, b.mixed(pt.offset["oc"])], [variants, g.kh, self.J, oc],
                          self.buf["b"], [0, 0, 0, 0]))
             return
-        ky, s = int(site.name[1:]), g.stride
+        ky, s, c = int(site.name[1:]), g.stride, g.c
         ky0, ky1 = pt.sig["oh"]
         if not ky0 <= ky < ky1:
             return
         a = self.buf[site.name]
         first, end, border = self._pixels(pt)
-        n, ox0 = b.mixed(pt.offset["b"]), pt.offset["ow"]
-        iy = b.mixed(pt.offset["oh"] * s + (ky - g.pad_top))
+        n = b.mixed(pt.offset["b"])
+        row = (pt.offset["oh"] * s + (ky - g.pad_top)) * (g.w * c)  # byte offset of input row iy
         if end > first:
-            b.add(LoadOp(self.window, [n, iy, b.mixed(ox0 + (first - self.left)), 0], [1, 1, end - first, self.J],
-                         a, [0, 0, first, 0]))
+            start = row + self._first_ox(pt, first) * (s * c) + (-g.pad_left * c)
+            b.add(LoadOp(self.windows, [n, b.mixed(start), 0, 0], [1, 1, end - first, self.J], a, [0, 0, first, 0]))
         for p, _ in border:
-            ox = pt.sig["ow"][1] * self.t["ow"] + p
-            kx0, kx1 = kx_range(g, ox)
-            col = (ox * s - g.pad_left + kx0) * g.c
-            b.add(LoadOp(self.rows, [n, iy, 0, col], [1, 1, 1, (kx1 - kx0) * g.c], a, [0, 0, p, 0]))
+            kx0, kx1 = kx_range(g, self._ox(pt, p))
+            start = row + (self._ox(pt, p) * s - g.pad_left + kx0) * c
+            b.add(LoadOp(self.windows, [n, b.mixed(start), 0, 0], [1, 1, 1, (kx1 - kx0) * c], a, [0, 0, p, 0]))
 
     def step(self, pt: Point, accumulate: bool, d: View | None = None) -> None:
         b, g = self.b, self.g
@@ -214,8 +247,7 @@ class Im2colConvTiler(LayerTiler):
         first, end, border = self._pixels(pt)
         groups = ([(first, end - first, 0, self.J)] if end > first else [])
         for p, v in border:
-            ox = pt.sig["ow"][1] * self.t["ow"] + p
-            kx0, kx1 = kx_range(g, ox)
+            kx0, kx1 = kx_range(g, self._ox(pt, p))
             groups.append((p, 1, v, (kx1 - kx0) * g.c))
         acc_buf, w = self.buf["acc"], self.buf["b"]
         for p, rows, v, red in groups:
@@ -227,87 +259,3 @@ class Im2colConvTiler(LayerTiler):
                                View.of(self.buf[f"a{ky}"], [0, 0, p, 0], [1, 1, rows, red]),
                                View.of(w, [v, ky, 0, 0], [1, 1, red, oc]),
                                accumulate=accumulate or ky > ky0, d=dv))
-
-
-def _fits(g: ConvGeometry, target, oc_tile: int, variants: int) -> bool:
-    """Whether two buffers of each site (double buffering) fit the scratchpad and accumulator."""
-    dim, j = target.dim, g.kw * g.c
-    blocks = -(-oc_tile // dim)
-    spad = 2 * (variants * g.kh * j * blocks + g.kh * dim * -(-j // dim))
-    acc = 2 * dim * blocks + dim * blocks  # output tiles + the bias block
-    return spad <= target.spad_rows and acc <= target.acc_rows
-
-
-def im2col_price(g: ConvGeometry, target, bias: bool, scheduler=None):
-    """(schedule, Cost, the priced matmul schedule) of the variant (both None if the cost
-    model cannot price it), or None if no channel tile fits. ``scheduler``: the
-    ``passes.schedule.schedule`` to call (default: that one).
-
-    The cost model has no im2col term of its own: the variant is priced as the matmul it
-    computes, ``M`` = output pixels, ``K`` = ``kh`` x the per-kernel-row reduction padded
-    to whole DIM blocks (the array's work per pixel block), ``N`` = output channels, with
-    the tiles the variant uses (DIM pixels, the whole reduction, the channel tile)."""
-    from gemforge.layers import MatmulLayer
-    from gemforge.passes.schedule import schedule as default_scheduler
-    from gemforge.passes.schedule.space import ScheduleError
-
-    dim = target.dim
-    left, right = border_pixels(g)
-    variants = 1 + left + g.ow - right  # the full window + one per border pixel
-    oc_tile = g.oc
-    while not _fits(g, target, oc_tile, variants):
-        if oc_tile <= dim:
-            return None
-        oc_tile = max(dim, (oc_tile // 2) // dim * dim)
-    k = g.kh * -(-(g.kw * g.c) // dim) * dim
-    m = g.n * g.oh * g.ow
-    force = {"tiles": {"m": min(dim, m), "k": k, "n": oc_tile}, "dataflow": "WS", "form": "fine",
-             "double_buffer": True, "stationary": "weight"}
-    try:
-        priced, cost, _ = (scheduler or default_scheduler)(MatmulLayer(m, k, g.oc, name="im2col"), target,
-                                                           force=force, bias=bias,
-                                                           load_floor=im2col_load_floor(g, target))
-    except ScheduleError:  # unpriceable: lowerable when forced, never chosen unforced
-        priced = cost = None
-    return im2col_schedule(g, dim, oc_tile), cost, priced
-
-
-def im2col_load_floor(g: ConvGeometry, target) -> float:
-    """Least cycles of the variant's move-ins under the L2's one-request-per-line rule
-    (:mod:`~gemforge.passes.schedule.line_chain`): a window mvin's rows are ``kw*C`` bytes
-    ``stride*C`` apart, so up to a line's worth of them chain one L2 latency apart; the
-    controller holds ``dma_slots`` transfers at once; a transfer starting on the line the
-    previous one ended on starts after it; an input row's first reader misses the L2.
-    Played in issue order (per-request costs left to the matmul the variant is priced as)."""
-    from collections import deque
-
-    from gemforge.passes.schedule.line_chain import chain_floor, dma_slots
-
-    line, T = target.mem_l2_line_bytes, min(target.dim, g.ow)
-    left, right = border_pixels(g)
-    slots = dma_slots(target)
-    done = deque([0.0] * slots, maxlen=slots)  # completion of the latest transfers
-    prev_line, seen = -1, -1
-    for _ in range(g.n):
-        for oy in range(g.oh):
-            start = oy * g.stride - g.pad_top
-            ky0, ky1 = max(0, -start), min(g.kh, g.h - start)
-            for lo in range(0, g.ow, T):
-                hi = min(g.ow, lo + T)
-                for ky in range(ky0, ky1):
-                    iy = start + ky
-                    base = iy * g.w * g.c
-                    moves = []
-                    a, b = max(lo, left), min(hi, right)
-                    if b > a:
-                        moves.append((base + (a * g.stride - g.pad_left) * g.c, b - a, g.kw * g.c, g.stride * g.c))
-                    for ox in [*range(lo, min(hi, left)), *range(max(lo, right), hi)]:
-                        kx0, kx1 = kx_range(g, ox)
-                        moves.append((base + (ox * g.stride - g.pad_left + kx0) * g.c, 1, (kx1 - kx0) * g.c, 0))
-                    for addr, rows, nbytes, stride in moves:
-                        t0 = max(done[0], done[-1]) if addr // line == prev_line else done[0]
-                        done.append(t0 + chain_floor(target, rows, nbytes, stride, miss=iy > seen))
-                        prev_line = (addr + (rows - 1) * stride + nbytes - 1) // line
-            seen = max(seen, start + ky1 - 1)
-        seen = -1
-    return max(done)

@@ -59,7 +59,8 @@ from gemforge.layers import ConvLayer, MatmulLayer
 from gemforge.passes._tiling_layers import ConvGeometry, ConvTiler, Epilogue, MatmulTiler, expand_depthwise
 from gemforge.passes._tiling_loopconv import LoopConvTiler, downsampled, loop_conv_fits
 from gemforge.passes._tiling_im2col import FORM as IM2COL
-from gemforge.passes._tiling_im2col import Im2colConvTiler, im2col_applies, im2col_price, im2col_weights
+from gemforge.passes._tiling_im2col import Im2colConvTiler, im2col_applies, im2col_weights
+from gemforge.passes._tiling_im2col_cost import im2col_price
 from gemforge.passes._tiling_loops import LoopMatmulTiler, loop_form_fits
 from gemforge.passes._tiling_nest import Builder
 from gemforge.passes._tiling_weights import only_dense_weights, pad_rows

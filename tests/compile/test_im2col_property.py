@@ -1,17 +1,21 @@
 """Property tests of the im2col form (``passes/_tiling_im2col.py``), forced on random small
 convolutions with few input channels: strides 1-2, padding (border pixels with their own
 weight variants, skipped kernel rows), odd and non-square sizes and kernels, batch 1-2,
-more than DIM output channels, with and without bias, scale and ReLU, int32 outputs; the
-simulated result must equal gemforge.reference bit for bit. Also: the unforced choice
+more than DIM output channels, with and without bias, scale and ReLU, int32 outputs, and
+every pixel phase count P (tiles of pixels P apart, border pixels in any phase, strided
+stores); the simulated result must equal gemforge.reference bit for bit. Also: the unforced choice
 takes the form for a ResNet-50-like stem and not for a convolution with 12 channels.
 """
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import gemforge.passes._tiling_im2col_cost as im2col_cost
 from gemforge.errors import GemforgeError
 from gemforge.layers import ConvLayer
 from gemforge.passes._tiling_im2col import im2col_applies
@@ -43,8 +47,26 @@ def test_im2col_form_matches_reference(hw, c, oc, kernel, stride, pad, batch, bi
         with pytest.raises(GemforgeError, match="im2col"):
             check_layer(layer, data, form="im2col")
         return
-    check_layer(layer, data, form="im2col", bias=bias, output_scale=None if raw else scale,
-                activation="relu" if relu and not raw else "none")
+    ow = layer.out_w
+    phases = data.draw(st.sampled_from([p for p in range(1, ow + 1) if ow % p == 0]), label="pixel phases")
+    with mock.patch.object(im2col_cost, "phase_candidates", lambda g, dim: [phases]):
+        check_layer(layer, data, form="im2col", bias=bias, output_scale=None if raw else scale,
+                    activation="relu" if relu and not raw else "none")
+
+
+def test_phase_candidates_divide_the_width_and_keep_half_a_tile():
+    g = geometry(ConvLayer(1, 224, 224, 3, 64, 7, 7, 2, 3))
+    assert im2col_cost.phase_candidates(g, 16) == [1, 2, 4, 7, 8, 14]
+    assert im2col_cost.phase_candidates(geometry(ConvLayer(1, 5, 9, 3, 16, 3, 3, 2, 1)), 16) == [1]
+
+
+def test_cost_model_takes_phases_for_a_wide_stem():
+    """The 224-wide stem's 16-pixel window mvins chain ~14 requests on one L2 line with
+    consecutive pixels; the priced choice spreads a tile's pixels over the row."""
+    g = geometry(ConvLayer(1, 224, 224, 3, 64, 7, 7, 2, 3))
+    sched, cost, _ = im2col_cost.im2col_price(g, TARGET, True)
+    assert sched.tile("owp") > 1
+    assert im2col_cost.im2col_load_floor(g, TARGET, sched.tile("owp")) < im2col_cost.im2col_load_floor(g, TARGET, 1)
 
 
 @pytest.mark.parametrize("layer, picked", [

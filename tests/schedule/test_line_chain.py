@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from gemforge.compile import compile_layer, run
 from gemforge.layers import ConvLayer, MatmulLayer
-from gemforge.passes._tiling_im2col import im2col_load_floor, im2col_price
+from gemforge.passes._tiling_im2col_cost import im2col_load_floor, im2col_price
 from gemforge.passes._tiling_layers import ConvGeometry
 from gemforge.passes.schedule.cost import QUANTITIES, estimate, with_load_floor
 from gemforge.passes.schedule.line_chain import chain_floor, chain_length, dma_slots
@@ -90,8 +90,8 @@ def test_im2col_price_tracks_the_simulator():
     for layer in (ConvLayer(1, 32, 32, 2, 16, 5, 5, 1, 2), ConvLayer(1, 30, 64, 3, 16, 3, 3, 2, 1)):
         g = ConvGeometry(layer.batch, layer.in_h, layer.in_w, layer.in_c, layer.out_c, layer.kernel_h,
                          layer.kernel_w, layer.out_h, layer.out_w, layer.stride, 1, layer.pad, layer.pad)
-        _, cost, _ = im2col_price(g, T, True)
-        assert cost.load >= im2col_load_floor(g, T) > 0
+        sched, cost, _ = im2col_price(g, T, True)
+        assert cost.load >= im2col_load_floor(g, T, sched.tile("owp")) > 0
         program, info = compile_layer(layer, T, form="im2col")
         x = np.random.default_rng(0).integers(-128, 128, size=layer.input_shape, dtype=np.int8)
         res = run(program, {"input": x}, T)
