@@ -54,7 +54,6 @@ from xdsl.passes import ModulePass
 
 from gemforge.dialects import graph
 from gemforge.dialects.tile import DRAM, FenceOp
-from gemforge.errors import GemforgeError
 from gemforge.layers import ConvLayer, MatmulLayer
 from gemforge.passes._tiling_layers import ConvGeometry, ConvTiler, Epilogue, MatmulTiler, expand_depthwise
 from gemforge.passes._tiling_loopconv import LoopConvTiler, downsampled, loop_conv_fits
@@ -63,6 +62,7 @@ from gemforge.passes._tiling_im2col import Im2colConvTiler, im2col_applies, im2c
 from gemforge.passes._tiling_im2col_cost import im2col_price
 from gemforge.passes._tiling_loops import LoopMatmulTiler, loop_form_fits
 from gemforge.passes._tiling_nest import Builder
+from gemforge.passes._tiling_options import TilingError, forced_choices
 from gemforge.passes._tiling_weights import only_dense_weights, pad_rows
 from gemforge.passes.schedule import schedule as run_scheduler
 from gemforge.passes.schedule.space import Schedule, ScheduleError, strided_pointwise
@@ -72,21 +72,6 @@ OUTPUTS_ATTR = "gemforge.outputs"
 LOOP_FORM = True  # consider the LOOP_WS form for matmuls when no form is forced
 LOOP_CONV_FORM = True  # consider the LOOP_CONV_WS form for dense convolutions when no form is forced
 IM2COL_FORM = True  # consider the im2col form for convolutions with few input channels when no form is forced
-
-
-class TilingError(GemforgeError):
-    """A graph op the tiling pass cannot lower (one line, names the op)."""
-
-
-def parse_tiles(text: str) -> dict[str, int]:
-    """``"m=64,n=128"`` -> ``{"m": 64, "n": 128}``."""
-    out: dict[str, int] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        name, eq, value = part.partition("=")
-        if not eq or not value.strip().isdigit():
-            raise TilingError(f"convert-graph-to-tile: bad tiles entry '{part}' (expected dim=integer)")
-        out[name.strip()] = int(value)
-    return out
 
 
 def memref_of(t: TensorType) -> MemRefType:
@@ -454,16 +439,6 @@ def op_element_i8():
     return i8
 
 
-def _bool(text: str | bool, what: str) -> bool:
-    if isinstance(text, bool):
-        return text
-    if text.lower() in ("true", "1", "yes"):
-        return True
-    if text.lower() in ("false", "0", "no"):
-        return False
-    raise TilingError(f"convert-graph-to-tile: {what} must be true or false, got '{text}'")
-
-
 def tile_module(module: ModuleOp, target: Target, force: dict | None = None) -> None:
     """Tile every function of ``module`` that holds graph ops (see the module docstring)."""
     ctx = _Context(module, target, dict(force or {}))
@@ -485,17 +460,5 @@ class ConvertGraphToTile(ModulePass):
     form: str = ""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        force: dict = {}
-        if self.form:
-            if self.form not in ("fine", "loop", IM2COL):
-                raise TilingError(f"convert-graph-to-tile: form must be fine, loop or im2col, got '{self.form}'")
-            force["form"] = self.form
-        if self.tiles:
-            force["tiles"] = parse_tiles(self.tiles)
-        if self.stationary:
-            if self.stationary not in ("input", "weight", "output"):
-                raise TilingError(f"convert-graph-to-tile: stationary must be input, weight or output, "
-                                  f"got '{self.stationary}'")
-            force["stationary"] = self.stationary
-        force["double_buffer"] = _bool(self.double_buffer, "double-buffer")
+        force = forced_choices(self.form, self.tiles, self.stationary, self.double_buffer)
         tile_module(op, load(self.target), force)

@@ -24,7 +24,8 @@ def pipeline_passes(target: str = "gemmini-default", tiles: str = "", stationary
                     double_buffer: str = "true", form: str = "") -> list[ModulePass]:
     """The passes of the pipeline, configured."""
     from gemforge.passes.allocate_scratchpad import AllocateScratchpad
-    from gemforge.passes.convert_graph_to_tile import ConvertGraphToTile, _bool
+    from gemforge.passes._tiling_options import flag
+    from gemforge.passes.convert_graph_to_tile import ConvertGraphToTile
     from gemforge.passes.convert_tile_to_gemmini import ConvertTileToGemmini
     from gemforge.passes.double_buffer import DoubleBuffer
 
@@ -34,7 +35,7 @@ def pipeline_passes(target: str = "gemmini-default", tiles: str = "", stationary
         passes.append(registry["fuse-epilogues"]()())
     passes.append(ConvertGraphToTile(target=target, tiles=tiles, stationary=stationary, double_buffer=double_buffer,
                                      form=form))
-    if _bool(double_buffer, "double-buffer"):
+    if flag(double_buffer, "double-buffer"):
         passes.append(DoubleBuffer())
     passes += [AllocateScratchpad(target=target), ConvertTileToGemmini(target=target)]
     return passes
