@@ -119,7 +119,7 @@ class _Search:
         ok = ok[np.ix_(rows, cfg)]
         if last:
             ok &= m.valid(T[rows])[:, cfg]
-        tot = np.where(ok, m.totals(L[rows], cfg), np.inf)
+        tot = np.where(ok, m.totals(L[rows], cfg, bound=not last), np.inf)
         if last:
             self.leaves += rows.size
             flat = int(np.argmin(tot))

@@ -373,8 +373,11 @@ def term_specs(problem: Problem) -> dict[str, dict]:
     # Reloaded versions: A is reloaded once per col tile, B once per pix tile, unless stationary.
     if kind == "depthwise":
         specs["B_elems1"] = dict(specs["B_elems"])
+    # load events: the times a tile of A (B) is moved in, each a burst of its mvins
+    specs["A_ev"] = trip(of_cls("pix") + of_cls("red") + of_cls("all"))
+    specs["B_ev"] = trip(of_cls("col") + of_cls("red") + of_cls("all"))
     for name, extra in (("A", "R_col"), ("B", "R_pix")):
-        for q in ("cost", "elems", "mvin", "elems1", "chain"):
+        for q in ("cost", "elems", "mvin", "elems1", "chain", "ev"):
             base, rel = specs[f"{name}_{q}"], specs[extra]
             assert not set(base) & set(rel)
             specs[f"{name}_{q}_R"] = {**base, **rel}
@@ -382,7 +385,7 @@ def term_specs(problem: Problem) -> dict[str, dict]:
         first_terms = {"P_A", "P_B", "P_Z", "P_Q", "E_C", "fp_A", "fp_B", "fp_acc", "fpl_A", "fpl_B", "fpl_acc",
                        "dwblk", "fp_bias", "P_Zd"}
         for name, spec in specs.items():
-            if name in ("steps", "nC"):
+            if name in ("steps", "nC") or name.startswith(("A_ev", "B_ev")):
                 spec["g"] = "n"
             elif name not in first_terms and not name.startswith("R_") and name != "const":
                 spec["g"] = "sum"

@@ -136,3 +136,20 @@ def test_bias_block_replaces_per_tile_bias_traffic():
         return with_bias.load - without.load
 
     assert 0 < extra("fine") and 10 * extra("fine") < extra("loop")
+
+
+def test_fine_form_host_stalls_only_on_bursts_beyond_a_reservation_station():
+    """A weight tile moved in by far more mvins than the load station holds stalls the host
+    (and so the execute unit) in the fine form; a deeper station removes the stall. A tiling
+    whose bursts fit the stations is priced the same either way."""
+    layer = MatmulLayer(512, 768, 128)
+    p = problem_of(layer)
+    deep = dataclasses.replace(T, rs_load=4096, rs_store=4096)
+
+    def cycles(tiles, t):
+        return estimate(layer, make_schedule(p, tiles, Config("WS", "fine", True, "pix")), t).cycles
+
+    burst = {"m": 16, "n": 128, "k": 768}  # B: 768 rows x 128 columns = 96 mvins at once
+    assert cycles(burst, deep) < cycles(burst, T)
+    small = {"m": 16, "n": 64, "k": 64}  # B: 4 mvins, A: 1, C: 1 mvout per output tile
+    assert cycles(small, deep) == cycles(small, T)

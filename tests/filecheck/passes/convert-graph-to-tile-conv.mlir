@@ -1,4 +1,4 @@
-// RUN: %opt %s -p 'convert-graph-to-tile{tiles="oh=2,ow=3"}' | filecheck %s
+// RUN: %opt %s -p 'convert-graph-to-tile{tiles="oh=2,ow=3" form=fine}' | filecheck %s
 
 // A 3x3 stride-2 padded conv in 2x3 output tiles: each input window is loaded without
 // its halo, which is zero-filled from a zero tensor with the input's row stride; one
