@@ -205,6 +205,9 @@ class _FunctionTiler:
     def _choose(self, op, layer, bias: bool, tiles: dict | None = None, loop_fits=None, loop_default=LOOP_FORM):
         user = self.ctx.force
         if user.get("form") == "loop":
+            if user.get("double_buffer") is False or user.get("dataflow", "WS") != "WS":
+                raise TilingError(f"{op_label(op)}: the loop form is weight-stationary and double-buffered only "
+                                  f"(forced {', '.join(f'{k}={v}' for k, v in user.items() if k != 'tiles')})")
             if loop_fits is None:
                 raise TilingError(f"{op_label(op)}: the loop form is lowered for matmuls and dense convolutions "
                                   f"with an int8 result only")
@@ -456,7 +459,7 @@ class ConvertGraphToTile(ModulePass):
     target: str = "gemmini-default"
     tiles: str = ""
     stationary: str = ""
-    double_buffer: str = "true"
+    double_buffer: bool | str = "true"  # xDSL parses true/false as a bool, the Python API may pass text
     form: str = ""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:

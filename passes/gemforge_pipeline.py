@@ -50,7 +50,7 @@ class GemforgePipeline(ModulePass):
     target: str = "gemmini-default"
     tiles: str = ""
     stationary: str = ""
-    double_buffer: str = "true"
+    double_buffer: bool | str = "true"  # xDSL parses true/false as a bool, the Python API may pass text
     form: str = ""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:

@@ -72,3 +72,32 @@ def test_malformed_pipeline_is_one_line(tmp_path):
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "column 28" in lines[0], proc.stderr
+
+
+MATMUL = """func.func @mm(%x: tensor<32x16xi8>) -> tensor<32x32xi8> {
+  %w = graph.constant dense<1> : tensor<16x32xi8>
+  %0 = graph.matmul %x, %w output_scale 0.5 : (tensor<32x16xi8>, tensor<16x32xi8>) -> tensor<32x32xi8>
+  func.return %0 : tensor<32x32xi8>
+}
+"""
+
+
+@pytest.mark.parametrize("pipeline", ["convert-graph-to-tile", "gemforge-pipeline"])
+def test_boolean_option_from_the_command_line(tmp_path, pipeline):
+    """xDSL parses `false` as a bool: the option takes it, and it changes the code (single
+    buffers: larger tiles, no ping-pong)."""
+    f = tmp_path / "mm.mlir"
+    f.write_text(MATMUL.replace("32x16", "512x512").replace("16x32", "512x512").replace("32x32", "512x512"))
+    single = opt(str(f), "-p", pipeline + "{double-buffer=false}")
+    double = opt(str(f), "-p", pipeline + "{double-buffer=true}")
+    assert single.returncode == 0 and double.returncode == 0, single.stderr + double.stderr
+    assert single.stdout != double.stdout
+
+
+def test_contradictory_forced_choices_are_named(tmp_path):
+    f = tmp_path / "mm.mlir"
+    f.write_text(MATMUL)
+    proc = opt(str(f), "-p", "convert-graph-to-tile{form=loop double-buffer=false}")
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "graph.matmul" in lines[0] and "double-buffered only" in lines[0], proc.stderr

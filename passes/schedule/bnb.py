@@ -175,7 +175,7 @@ def schedule(layer: Layer, target: Target, *, dataflows=None, force: dict | None
     if search.best_point is None:
         raise ScheduleError(f"layer {problem.name}: no tiling fits the scratchpad ({target.spad_rows} rows) and "
                             f"accumulator ({target.acc_rows} rows) of target {target.name} under {force or 'no'} "
-                            f"constraints")
+                            f"constraints{_culprit(layer, target, dataflows, force, bias, residual)}")
     idx, ci = search.best_point
     tiles = {d: model.cands[d][i] for d, i in zip(order, idx)}
     sched = make_schedule(problem, tiles, model.cfgs[ci])
@@ -183,6 +183,25 @@ def schedule(layer: Layer, target: Target, *, dataflows=None, force: dict | None
     stats = {"nodes": search.nodes, "leaves": search.leaves, "pruned": search.pruned,
              "configs": len(model.cfgs), "seconds": perf_counter() - t0, "cpu_seconds": process_time() - c0}
     return sched, cost, stats
+
+
+def _culprit(layer, target, dataflows, force, bias, residual) -> str:
+    """Which forced choice makes the search empty: the first whose removal leaves a schedule."""
+    for key in ("stationary", "tiles", "double_buffer", "form", "dataflow"):
+        if key not in (force or {}):
+            continue
+        rest = {k: v for k, v in force.items() if k != key}
+        try:
+            _, model = _model(layer, target, dataflows, rest, bias, residual)
+        except ScheduleError:
+            continue
+        search = _Search(model, tuple(d for d in SEARCH_ORDER[model.problem.kind] if d in model.problem.names))
+        search.run()
+        if search.best_point is not None:
+            why = {"stationary": " (the stationary tensor needs a loop of more than one tile over its dims)",
+                   "tiles": ""}.get(key, "")
+            return f": it is the forced {key.replace('_', '-')} {force[key]!r} that leaves none{why}"
+    return ""
 
 
 def exhaustive(layer: Layer, target: Target, *, dataflows=None, force: dict | None = None, bias: bool = True,

@@ -92,8 +92,11 @@ def test_forced_tiles_and_errors():
     with pytest.raises(ScheduleError, match="c3.*outside"):
         schedule(layer, t, force={"tiles": {"oc": 65}})
     big = MatmulLayer(4096, 4096, 4096, name="big")
-    with pytest.raises(ScheduleError, match="big: no tiling fits"):
+    with pytest.raises(ScheduleError, match="big: no tiling fits.*forced tiles .* that leaves none"):
         schedule(big, t, force={"tiles": {"m": 4096, "n": 4096, "k": 4096}})
+    # output-stationary with the whole reduction in one tile is empty: the error says so
+    with pytest.raises(ScheduleError, match="forced stationary 'output' that leaves none"):
+        schedule(MatmulLayer(64, 16, 64, name="mm"), t, force={"stationary": "output", "tiles": {"k": 16, "m": 16}})
 
 
 def test_views_of_layers():
