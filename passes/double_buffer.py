@@ -33,7 +33,11 @@ this iteration would have written, and nothing writes it in between. The pass on
 rewrites a (loop, buffer) pair when that is provable:
 
 * the ``tile.load`` sits directly in the ``scf.for`` body, its destination is a
-  ``tile.alloc`` defined outside the loop, and it is the only load into that buffer;
+  ``tile.alloc`` defined outside the loop, and it is the only load into that buffer
+  (``multi``: every load into the buffer sits directly in the body before any reader,
+  and all are prefetched together -- a window and its zero halo; ``hoist``: the alloc
+  may also sit at the top of the body, a tile peeled into its own buffer, and moves in
+  front of the loop);
 * every other use of the buffer is a ``tile.matmul`` or ``tile.store`` inside the loop,
   after the load (so nothing in an iteration reads what an earlier iteration left, and
   nothing outside the loop sees the buffer);
@@ -47,7 +51,12 @@ rewrites a (loop, buffer) pair when that is provable:
 An accumulator tile that no load fills (the first matmul of each iteration overwrites it,
 e.g. with the bias as its D operand, and a store reads it at the end) is ping-ponged the
 same way without a prefetch (:func:`analyse_written`): the matmuls of iteration i+1 then
-do not wait for the store of iteration i.
+do not wait for the store of iteration i (``hoist_acc``: also one allocated at the top of
+the loop body, moved in front of it).
+
+The pass option ``target`` turns these extensions on as far as the result still fits
+that target's memories (``allocate-scratchpad`` is tried on a copy: hoisted buffers stay
+live across the whole loop); ``gemforge-pipeline`` passes its target.
 
 It assumes, as tile IR does by construction, that ops after the load read only the part
 of the buffer the load wrote in the same iteration, and that distinct DRAM memref values
@@ -68,111 +77,14 @@ from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp
 from xdsl.dialects.func import FuncOp
 from xdsl.ir import Block, Operation, SSAValue
 from xdsl.passes import ModulePass
-from xdsl.traits import is_side_effect_free
 
-from gemforge.dialects.tile import AllocOp, FenceOp, LoadOp, MatmulOp, MemorySpace, StoreOp
+from gemforge.dialects.tile import AllocOp, LoadOp
 from gemforge.dialects.tile_view import static_int
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A load into ``alloc`` in ``loop`` that can be pipelined; ``index_ops`` compute its indices."""
-
-    load: LoadOp
-    alloc: AllocOp
-    loop: scf.ForOp
-    index_ops: list[Operation]
-
-
-def _inside(op: Operation, loop: Operation) -> bool:
-    return loop.is_ancestor(op)
-
-
-def _defined_outside(value: SSAValue, loop: Operation) -> bool:
-    owner = value.owner
-    op = owner.parent_op() if isinstance(owner, Block) else owner
-    return op is None or not _inside(op, loop)
-
-
-def _pure(op: Operation) -> bool:
-    """No memory effects. arith ops qualify even when xDSL leaves them untraited (remui:
-    division by zero is undefined, but a clone runs only where the original would)."""
-    return op.name.startswith("arith.") or is_side_effect_free(op)
-
-
-def _index_slice(load: LoadOp, loop: scf.ForOp) -> list[Operation] | str:
-    """The body ops (in order) computing the load's indices from the iv, or why not."""
-    body = loop.body.block
-    iv = body.args[0]
-    ops: set[Operation] = set()
-    work = [*load.offsets, *load.sizes, *load.dest_offsets]
-    while work:
-        value = work.pop()
-        if value is iv or _defined_outside(value, loop):
-            continue
-        owner = value.owner
-        if not isinstance(owner, Operation):
-            return "an index of the load is loop-carried (unknown one iteration ahead)"
-        if owner.parent_block() is not body or owner.regions or not _pure(owner):
-            return f"an index of the load comes from {owner.name}, which cannot be re-evaluated early"
-        if owner not in ops:
-            ops.add(owner)
-            work.extend(owner.operands)
-    return [op for op in body.ops if op in ops]
-
-
-def _may_write_dram(op: Operation, source: SSAValue) -> bool:
-    if isinstance(op, StoreOp):
-        return op.dest is source
-    if isinstance(op, LoadOp | MatmulOp | FenceOp | AllocOp | scf.ForOp | scf.IfOp | scf.YieldOp):
-        return False
-    return not _pure(op)
-
-
-def analyse(load: LoadOp, *, only_inputs: bool = False) -> Candidate | str:
-    """The double-buffering of ``load``'s destination in its loop if legal, else the reason
-    it is not (see the module docstring for the conditions)."""
-    alloc = load.dest.owner
-    loop = load.parent_op()
-    if not isinstance(alloc, AllocOp):
-        return "the destination is not a tile.alloc (already double-buffered?)"
-    if not isinstance(loop, scf.ForOp):
-        return "the load is not directly in an scf.for body"
-    if only_inputs and alloc.space is not MemorySpace.SPAD:
-        return "only-inputs: an accumulator buffer"
-    if _inside(alloc, loop):
-        return "the buffer is allocated inside the loop"
-    if not _defined_outside(load.source, loop):
-        return "the DRAM source is defined inside the loop"
-    body = loop.body.block
-    order = {op: i for i, op in enumerate(body.ops)}
-    for use in alloc.buffer.uses:
-        user = use.operation
-        if user is load:
-            continue
-        if not _inside(user, loop):
-            return f"the buffer is also used outside the loop (by {user.name})"
-        if not isinstance(user, MatmulOp | StoreOp):
-            return f"the buffer is also used in the loop by {user.name}"
-        top = user
-        while top.parent_block() is not body:
-            parent = top.parent_op()
-            assert parent is not None
-            top = parent
-        if order[top] < order[load]:
-            return f"the buffer is read by {user.name} before the load (live across iterations)"
-    if any(_may_write_dram(op, load.source) for op in loop.walk() if op is not loop):
-        return "the loop may write the DRAM source of the load"
-    index_ops = _index_slice(load, loop)
-    if isinstance(index_ops, str):
-        return index_ops
-    return Candidate(load, alloc, loop, index_ops)
-
-
-def candidate(load: LoadOp, *, only_inputs: bool = False) -> Candidate | None:
-    """:func:`analyse` without the reason: the candidate, or None when illegal."""
-    result = analyse(load, only_inputs=only_inputs)
-    return result if isinstance(result, Candidate) else None
+from gemforge.passes._double_buffer_legality import (  # noqa: F401 (re-exported: the pass's API)
+    Candidate, _inside, analyse, analyse_written, candidate,
+)
+from gemforge.target import Target
+from gemforge.target import load as load_target
 
 
 def _insert_before(anchor: Operation, *ops: Operation) -> None:
@@ -181,11 +93,14 @@ def _insert_before(anchor: Operation, *ops: Operation) -> None:
     block.insert_ops_before(list(ops), anchor)
 
 
-def _clone_load(c: Candidate, iv_value: SSAValue, dest: SSAValue) -> list[Operation]:
-    """The index ops and the load, with the iv replaced by ``iv_value`` and a new dest."""
-    mapper: dict[SSAValue, SSAValue] = {c.loop.body.block.args[0]: iv_value, c.alloc.buffer: dest}
-    cloned = [op.clone(mapper, clone_name_hints=False) for op in c.index_ops]
-    return [*cloned, c.load.clone(mapper, clone_name_hints=False)]
+def _clone_loads(c: Candidate, iv_value: SSAValue, dest: SSAValue) -> list[Operation]:
+    """The index ops and the loads, with the iv replaced by ``iv_value`` and a new dest."""
+    out: list[Operation] = []
+    for load, index_ops in zip(c.loads, c.index_ops):
+        mapper: dict[SSAValue, SSAValue] = {c.loop.body.block.args[0]: iv_value, c.alloc.buffer: dest}
+        out += [op.clone(mapper, clone_name_hints=False) for op in index_ops]
+        out.append(load.clone(mapper, clone_name_hints=False))
+    return out
 
 
 @dataclass
@@ -267,6 +182,9 @@ class _Rewriter:
 
     def ping_pong(self, alloc: AllocOp, loop: scf.ForOp) -> None:
         """Alternate ``alloc`` with a second buffer between iterations of ``loop`` (no prefetch)."""
+        if _inside(alloc, loop):  # hoisted (see analyse_written)
+            alloc.detach()
+            _insert_before(loop, alloc)
         ping = alloc.buffer
         pong_op = AllocOp(alloc.buffer_type, attributes=dict(alloc.attributes))
         block = alloc.parent_block()
@@ -288,6 +206,9 @@ class _Rewriter:
     def apply(self, c: Candidate) -> None:
         """Rewrite the IR for one legal candidate (see the module docstring)."""
         loop, alloc, load = c.loop, c.alloc, c.load
+        if c.hoist:  # a peeled tile's own buffer: allocated once, before the loop
+            alloc.detach()
+            _insert_before(loop, alloc)
         ping = alloc.buffer
         pong_op = AllocOp(alloc.buffer_type, attributes=dict(alloc.attributes))
         block = alloc.parent_block()
@@ -296,10 +217,10 @@ class _Rewriter:
         pong = pong_op.buffer
         if ping.name_hint:
             pong.name_hint = f"{ping.name_hint}_pong"
-        uses = [u for u in ping.uses if u.operation is not load]
+        uses = [u for u in ping.uses if not isinstance(u.operation, LoadOp)]
 
         # Prologue: the first iteration's tile into ping, before the loop.
-        prologue = _clone_load(c, loop.lb, ping)
+        prologue = _clone_loads(c, loop.lb, ping)
         lb, ub = static_int(loop.lb), static_int(loop.ub)
         if lb is not None and ub is not None and lb < ub:
             _insert_before(loop, *prologue)
@@ -323,65 +244,62 @@ class _Rewriter:
         guarded, next_iv = self.prefetch_block(loop, load)
         yield_op = guarded.last_op
         assert yield_op is not None
-        guarded.insert_ops_before(_clone_load(c, next_iv, nxt.result), yield_op)
-        load.detach()
-        load.erase()
-        for op in reversed(c.index_ops):
-            if all(not r.uses for r in op.results):
-                op.detach()
-                op.erase()
+        guarded.insert_ops_before(_clone_loads(c, next_iv, nxt.result), yield_op)
+        for each, index_ops in zip(c.loads, c.index_ops):
+            each.detach()
+            each.erase()
+            for op in reversed(index_ops):
+                if op.parent is not None and all(not r.uses for r in op.results):
+                    op.detach()
+                    op.erase()
 
 
-def analyse_written(alloc: AllocOp) -> scf.ForOp | str:
-    """The loop in which an accumulator buffer without loads can be ping-ponged, else why not:
-    every use is a tile.matmul writing it (as C) or a tile.store reading it, all inside one
-    scf.for that does not contain the alloc, and the first use of each iteration is a matmul
-    that overwrites it (not accumulating) outside any nested loop or branch."""
-    if alloc.space is not MemorySpace.ACC:
-        return "not an accumulator buffer"
-    uses = [u.operation for u in alloc.buffer.uses]
-    if not uses:
-        return "the buffer is not used"
-    for user in uses:
-        if isinstance(user, LoadOp):
-            return "the buffer is loaded (handled as a load candidate)"
-        if not (isinstance(user, MatmulOp) and user.c is alloc.buffer) and not (
-                isinstance(user, StoreOp) and user.source is alloc.buffer):
-            return f"the buffer is used by {user.name} other than as a matmul's C or a store's source"
-    loop = uses[0].parent_op()
-    while loop is not None and not isinstance(loop, scf.ForOp):
-        loop = loop.parent_op()
-    if loop is None or _inside(alloc, loop):
-        return "the first use is not in a loop around the buffer's alloc"
-    if not all(_inside(u, loop) for u in uses):
-        return "the buffer is used outside the loop"
-    first = next(op for op in loop.walk() if op in uses)
-    if not isinstance(first, MatmulOp) or first.accumulate or first.c is not alloc.buffer:
-        return "an iteration does not start by overwriting the buffer"
-    parent = first.parent_op()
-    while parent is not loop:
-        if isinstance(parent, scf.ForOp | scf.IfOp) or parent is None:
-            return "the first write is inside a nested loop or branch"
-        parent = parent.parent_op()
-    return loop
 
-
-def double_buffer(module: ModuleOp, *, only_inputs: bool = False) -> int:
-    """Double-buffer every legal (loop, buffer) pair of ``module``; return how many."""
+def double_buffer(module: ModuleOp, *, only_inputs: bool = False, hoist: bool = False, multi: bool = False,
+                  hoist_acc: bool = False) -> int:
+    """Double-buffer every legal (loop, buffer) pair of ``module``; return how many
+    (``hoist``, ``multi``: see :func:`analyse`; ``hoist_acc``: see :func:`analyse_written`)."""
     rewriter = _Rewriter()
     done = 0
     for load in [op for op in module.walk() if isinstance(op, LoadOp)]:
-        c = candidate(load, only_inputs=only_inputs)
+        if load.parent is None:  # erased with the first load of its buffer
+            continue
+        c = candidate(load, only_inputs=only_inputs, hoist=hoist, multi=multi)
         if c is not None:
             rewriter.apply(c)
             done += 1
     if not only_inputs:
         for alloc in [op for op in module.walk() if isinstance(op, AllocOp)]:
-            loop = analyse_written(alloc)
+            loop = analyse_written(alloc, hoist=hoist_acc)
             if isinstance(loop, scf.ForOp):
                 rewriter.ping_pong(alloc, loop)
                 done += 1
     return done
+
+
+def _fits(module: ModuleOp, target: Target, **options) -> bool:
+    """Whether ``module`` double-buffered with ``options`` fits the target's memories (tried
+    on a copy with ``allocate-scratchpad``'s own placement)."""
+    from gemforge.passes.allocate_scratchpad import ScratchpadOverflowError, allocate
+
+    trial = module.clone()
+    double_buffer(trial, **options)
+    try:
+        allocate(trial, target)
+    except ScratchpadOverflowError:
+        return False
+    return True
+
+
+def widest_fitting(module: ModuleOp, target: Target, *, only_inputs: bool = False) -> dict:
+    """The most pipelining that still fits ``target``: peeled input and accumulator buffers
+    hoisted and several loads per buffer, else without the accumulators, else several loads
+    only, else one load per buffer."""
+    for options in ({"hoist": True, "multi": True, "hoist_acc": True}, {"hoist": True, "multi": True},
+                    {"multi": True}):
+        if _fits(module, target, only_inputs=only_inputs, **options):
+            return options
+    return {}
 
 
 @dataclass(frozen=True)
@@ -389,11 +307,17 @@ class DoubleBuffer(ModulePass):
     """Ping-pong buffers with next-iteration prefetch (see the module docstring).
 
     Option ``only-inputs`` (default false): leave accumulator buffers single-buffered.
+    Option ``target`` (default: none): also pipeline buffers filled by several loads (a
+    window and its zero halo) and the buffers of tiles peeled into a loop body (hoisted in
+    front of the loop), as far as the result still fits that target's scratchpad and
+    accumulator (:func:`widest_fitting`); without a target only single-load buffers.
     """
 
     name = "double-buffer"
 
     only_inputs: bool = False
+    target: str = ""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        double_buffer(op, only_inputs=self.only_inputs)
+        options = widest_fitting(op, load_target(self.target), only_inputs=self.only_inputs) if self.target else {}
+        double_buffer(op, only_inputs=self.only_inputs, **options)

@@ -36,7 +36,7 @@ def pipeline_passes(target: str = "gemmini-default", tiles: str = "", stationary
     passes.append(ConvertGraphToTile(target=target, tiles=tiles, stationary=stationary, double_buffer=double_buffer,
                                      form=form))
     if flag(double_buffer, "double-buffer"):
-        passes.append(DoubleBuffer())
+        passes.append(DoubleBuffer(target=target))
     passes += [AllocateScratchpad(target=target), ConvertTileToGemmini(target=target)]
     return passes
 

@@ -337,7 +337,7 @@ def _load_into(module, name: str) -> LoadOp:
     [
         # read before the load: live across iterations
         ("tile.store %x[0, 0] [16, 16] into %Y[0, 0] raw : {X} -> {D}\n"
-         "tile.load %S[%i, 0] [16, 16] into %x[0, 0] : {D} -> {X}", "before the load"),
+         "tile.load %S[%i, 0] [16, 16] into %x[0, 0] : {D} -> {X}", "before a load into it"),
         # the loop writes the load's source
         ("tile.load %S[%i, 0] [16, 16] into %x[0, 0] : {D} -> {X}\n"
          "tile.store %x[0, 0] [16, 16] into %S[0, 0] raw : {X} -> {D}", "may write the DRAM source"),
@@ -345,7 +345,7 @@ def _load_into(module, name: str) -> LoadOp:
         ("tile.load %S[%r, 0] [16, 16] into %x[0, 0] : {D} -> {X}", "loop-carried"),
         # two loads into the buffer
         ("tile.load %S[%i, 0] [16, 16] into %x[0, 0] : {D} -> {X}\n"
-         "tile.load %S[0, 0] [16, 16] into %x[0, 0] : {D} -> {X}", "used in the loop by tile.load"),
+         "tile.load %S[0, 0] [16, 16] into %x[0, 0] : {D} -> {X}", "filled by several loads"),
     ],
 )
 def test_rejections(body, reason):
@@ -399,3 +399,61 @@ def test_then_allocate_separates_ping_pong():
     # four scratchpad banks: A, A pong, B, B pong each in its own; acc ping/pong apart too
     assert len({banks["a"], banks["a_pong"], banks["b"], banks["b_pong"]}) == 4
     assert banks["acc"] != banks["acc_pong"]
+
+
+# A row loop whose body holds two peeled column tiles, each in its own buffers allocated at
+# the top of the body (as convert-graph-to-tile emits border tiles), each window filled by
+# two loads: the image part and its zero halo column.
+PEELED = """
+func.func @rows(%X: memref<6x9x4xi8, #tile.space<dram>>, %Z: memref<6x9x4xi8, #tile.space<dram>>, %W: memref<4x8xi8, #tile.space<dram>>, %Y: memref<6x8x8xi32, #tile.space<dram>>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c6 = arith.constant 6 : index
+  %w = tile.alloc : memref<4x8xi8, #tile.space<spad>>
+  tile.load %W[0, 0] [4, 8] into %w[0, 0] : memref<4x8xi8, #tile.space<dram>> -> memref<4x8xi8, #tile.space<spad>>
+  scf.for %r = %c0 to %c6 step %c1 {
+    %a0 = tile.alloc : memref<1x5x4xi8, #tile.space<spad>>
+    %acc0 = tile.alloc : memref<1x4x8xi32, #tile.space<acc>>
+    tile.load %X[%r, 0, 0] [1, 4, 4] into %a0[0, 1, 0] : memref<6x9x4xi8, #tile.space<dram>> -> memref<1x5x4xi8, #tile.space<spad>>
+    tile.load %Z[0, 0, 0] [1, 1, 4] into %a0[0, 0, 0] : memref<6x9x4xi8, #tile.space<dram>> -> memref<1x5x4xi8, #tile.space<spad>>
+    tile.matmul %acc0[0, 0, 0] [1, 4, 8] = %a0[0, 0, 0] [1, 4, 4] * %w[0, 0] [4, 8] : memref<1x4x8xi32, #tile.space<acc>>, memref<1x5x4xi8, #tile.space<spad>>, memref<4x8xi8, #tile.space<spad>>
+    tile.matmul %acc0[0, 0, 0] [1, 4, 8] += %a0[0, 1, 0] [1, 4, 4] * %w[0, 0] [4, 8] : memref<1x4x8xi32, #tile.space<acc>>, memref<1x5x4xi8, #tile.space<spad>>, memref<4x8xi8, #tile.space<spad>>
+    tile.store %acc0[0, 0, 0] [1, 4, 8] into %Y[%r, 0, 0] raw : memref<1x4x8xi32, #tile.space<acc>> -> memref<6x8x8xi32, #tile.space<dram>>
+    %a1 = tile.alloc : memref<1x5x4xi8, #tile.space<spad>>
+    %acc1 = tile.alloc : memref<1x4x8xi32, #tile.space<acc>>
+    tile.load %X[%r, 4, 0] [1, 5, 4] into %a1[0, 0, 0] : memref<6x9x4xi8, #tile.space<dram>> -> memref<1x5x4xi8, #tile.space<spad>>
+    tile.matmul %acc1[0, 0, 0] [1, 4, 8] = %a1[0, 0, 0] [1, 4, 4] * %w[0, 0] [4, 8] : memref<1x4x8xi32, #tile.space<acc>>, memref<1x5x4xi8, #tile.space<spad>>, memref<4x8xi8, #tile.space<spad>>
+    tile.matmul %acc1[0, 0, 0] [1, 4, 8] += %a1[0, 1, 0] [1, 4, 4] * %w[0, 0] [4, 8] : memref<1x4x8xi32, #tile.space<acc>>, memref<1x5x4xi8, #tile.space<spad>>, memref<4x8xi8, #tile.space<spad>>
+    tile.store %acc1[0, 0, 0] [1, 4, 8] into %Y[%r, 4, 0] raw : memref<1x4x8xi32, #tile.space<acc>> -> memref<6x8x8xi32, #tile.space<dram>>
+  }
+  tile.fence
+  func.return
+}
+"""
+
+
+@pytest.mark.parametrize("options, count", [
+    ({}, 0),  # one load per buffer, allocs outside loops only: nothing qualifies
+    ({"multi": True}, 0),
+    ({"multi": True, "hoist": True}, 2),  # both windows: hoisted, the halo load rides along
+    ({"multi": True, "hoist": True, "hoist_acc": True}, 4),  # and both accumulators ping-pong
+])
+def test_peeled_tiles_with_halo_loads(options, count):
+    rng = np.random.default_rng(3)
+    inputs = {"X": rng.integers(-128, 128, (6, 9, 4)), "Z": np.zeros((6, 9, 4), np.int64),
+              "W": rng.integers(-128, 128, (4, 8)), "Y": np.zeros((6, 8, 8), np.int64)}
+    before, _ = run(parse(PEELED), inputs)
+    xp = np.concatenate([np.zeros((6, 1, 4), np.int64), inputs["X"]], axis=1)  # the zero halo column
+    ref = np.concatenate([xp[:, 0:4] @ inputs["W"] + xp[:, 1:5] @ inputs["W"],
+                          inputs["X"][:, 4:8] @ inputs["W"] + inputs["X"][:, 5:9] @ inputs["W"]], axis=1)
+    assert (before["Y"] == ref).all()
+    module, got = transformed(PEELED, **options)
+    assert got == count
+    after, machine = run(module, inputs, 5)
+    assert (after["Y"] == before["Y"]).all()
+    if options.get("hoist"):
+        loop = next(op for op in module.walk() if isinstance(op, scf.ForOp))
+        left = [op for op in loop.body.block.ops if isinstance(op, AllocOp)]  # the rest is hoisted in front
+        assert [op.space for op in left] == ([] if options.get("hoist_acc") else ["acc", "acc"])
+        firsts = [a for a, _, _ in machine.trace[::4]]  # the first window of each row
+        assert len(set(firsts)) == 2  # alternates between ping and pong
