@@ -5,7 +5,8 @@ bound to a value of :mod:`gemforge.frontends.onnx_values`. Converters live in
 :mod:`~gemforge.frontends.onnx_ops` (integer ops: QLinearConv, QGemm, ...) and
 :mod:`~gemforge.frontends.onnx_qdq` (Quantize/DequantizeLinear and float ops over
 dequantized tensors) and :mod:`~gemforge.frontends.onnx_float` (float islands such as
-LRN that are quantized again). Float ops with no int8 form that only lead to graph outputs (a
+LRN that are quantized again), :mod:`~gemforge.frontends.onnx_squeeze_pad` (Squeeze,
+Unsqueeze, constant Pad) and :mod:`~gemforge.frontends.onnx_clip` (Clip, ReLU6). Float ops with no int8 form that only lead to graph outputs (a
 final Softmax) form the *float tail*, returned as a small ONNX model for the host
 (:mod:`~gemforge.frontends.onnx_tail`).
 
@@ -27,12 +28,13 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 
 from gemforge.dialects import graph as G
 from gemforge.errors import GemforgeError
-from gemforge.frontends import onnx_float, onnx_ops, onnx_qdq
+from gemforge.frontends import onnx_clip, onnx_float, onnx_ops, onnx_qdq, onnx_squeeze_pad
 from gemforge.frontends.onnx_tail import build_tail, is_tail_op, tail_inputs
 from gemforge.frontends.onnx_values import NCHW_TO_NHWC, NHWC_TO_NCHW, Const, Deq, HostFloat, Quant, Value
 from gemforge.graph_eval import NAME_KEY
 
-CONVERTERS = {**onnx_ops.CONVERTERS, **onnx_qdq.CONVERTERS, **onnx_float.CONVERTERS}
+CONVERTERS = {**onnx_ops.CONVERTERS, **onnx_qdq.CONVERTERS, **onnx_float.CONVERTERS,
+              **onnx_squeeze_pad.CONVERTERS, **onnx_clip.CONVERTERS}
 
 
 class NodeError(GemforgeError):

@@ -142,6 +142,9 @@ def _deq_quant(imp, name: str) -> Quant:
     value = imp.get(name)
     if isinstance(value, Deq) and isinstance(value.source, Quant):
         return Quant(value.source.value, value.scale, value.source.nhwc)
+    if isinstance(value, Pending):  # no int8 scale to compute it at (no exact int8 form)
+        raise imp.error(f"input '{name}' is the float result of {value.what} with no QuantizeLinear after it; "
+                        "quantize it first")
     raise imp.error(f"input '{name}' must come from a DequantizeLinear of an int8 tensor")
 
 
