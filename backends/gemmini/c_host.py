@@ -242,3 +242,5 @@ def runtime_helpers(kinds: set[str]) -> list[str]:
 
 
 from gemforge.backends.gemmini import c_host_graph as _c_host_graph  # noqa: E402,F401  (graph-op kernels)
+from gemforge.backends.gemmini import c_host_float as _c_host_float  # noqa: E402,F401  (lrn, channel_affine)
+from gemforge.backends.gemmini import c_host_conv as _c_host_conv  # noqa: E402,F401  (host graph.conv2d)

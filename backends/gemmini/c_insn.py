@@ -52,8 +52,8 @@ class Renderer:
     # -- operands -------------------------------------------------------------------
     def address(self, op: Operand, scope: Scope, where: str, nullable: bool = False) -> str:
         """C expression of a DRAM address operand: tensor pointer + byte offset."""
-        if nullable and op == 0:
-            return "0"
+        if nullable and (op == 0 or op == 1):  # 1: gemmini.h's dummy bias pointer under no_bias
+            return str(op)
         lo, hi = value_range(op, scope)
         end = self.lay.base + self.lay.size
         if lo < self.lay.base or hi > end:
