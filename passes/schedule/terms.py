@@ -258,16 +258,29 @@ def pairs_of(problem: Problem) -> dict[tuple[str, str], str]:
     return {("oh", "kh"): "h", ("ow", "kw"): "w", (red, "ow"): "extra"}
 
 
+@lru_cache(maxsize=8)
+def _dma_rates(target: Target) -> tuple[DmaRates, DmaRates]:
+    """The target's DRAM and L2-hit rates, shared by every table (their row costs are cached)."""
+    return DmaRates(target), DmaRates(target, hit=True)
+
+
+@lru_cache(maxsize=65536)
+def _cached_single_features(size: int, tile: int, target: Target, depthwise_c: bool) -> dict[str, float]:
+    """:func:`_single_features`, shared across layers and scheduler calls (a network repeats
+    its dim sizes; the features depend only on them and the target)."""
+    dma, hit = _dma_rates(target)
+    return _single_features(size, tile, target, dma, depthwise_c, hit)
+
+
 class FeatureTable:
     """Feature values for candidate tile lists: single[dim][feature] -> array over the
     dim's candidates; pair[(d1, d2)][feature] -> 2-D array over both candidate lists."""
 
     def __init__(self, problem: Problem, target: Target, cands: dict[str, list[int]]):
         self.problem, self.cands = problem, cands
-        dma, dma_hit = DmaRates(target), DmaRates(target, hit=True)
         self.single: dict[str, dict[str, np.ndarray]] = {}
         for d in problem.dims:
-            rows = [_single_features(d.size, t, target, dma, problem.kind == "depthwise" and d.name == "c", dma_hit)
+            rows = [_cached_single_features(d.size, t, target, problem.kind == "depthwise" and d.name == "c")
                     for t in cands[d.name]]
             self.single[d.name] = {k: np.array([r[k] for r in rows]) for k in rows[0]}
         self.pair: dict[tuple[str, str], dict[str, np.ndarray]] = {}
