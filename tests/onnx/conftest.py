@@ -1,6 +1,11 @@
-"""Shared helpers of the ONNX frontend tests: import, run both references, compare."""
+"""Shared helpers of the ONNX frontend tests: import, run both references, compare.
+(``onnx_net.py`` beside it builds small float models; this folder goes on sys.path
+because pytest runs with --import-mode=importlib.)"""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +14,8 @@ from gemforge.frontends.onnx import quantize_inputs, run, to_onnx_layout
 from gemforge.frontends.onnx_check import diff, onnxruntime_outputs
 from gemforge.frontends.onnx_quantize import random_inputs
 from gemforge.graph_eval import evaluate
+
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 def compare_with_onnxruntime(module, info, *, seed: int = 1, max_lsb: int = 0, max_fraction: float = 0.0):

@@ -21,40 +21,11 @@ from onnx import TensorProto, helper, numpy_helper
 from gemforge import graph_eval_ops as K
 from gemforge.dialects import graph as G
 from gemforge.frontends.onnx import load_model
+from onnx_net import F32, Net  # tests/onnx/onnx_net.py
 
 FORMATS = ["qoperator", "qdq"]
-F32 = np.float32
 
 
-class Net:
-    """A tiny float ONNX graph builder with seeded weights (input 'x')."""
-
-    def __init__(self, shape, seed=0):
-        self.rng = np.random.default_rng(seed)
-        self.nodes, self.inits, self.shape = [], [], shape
-
-    def const(self, array):
-        name = f"c{len(self.inits)}"
-        self.inits.append(numpy_helper.from_array(np.asarray(array), name))
-        return name
-
-    def op(self, op_type, inputs, **attrs):
-        out = f"t{len(self.nodes)}"
-        self.nodes.append(helper.make_node(op_type, inputs, [out], name=f"n{len(self.nodes)}", **attrs))
-        return out
-
-    def conv(self, x, cin, cout, k, **attrs):
-        w = self.rng.normal(0, np.sqrt(2 / (cin * k * k)), (cout, cin, k, k)).astype(F32)
-        b = self.rng.uniform(-0.1, 0.1, cout).astype(F32)
-        return self.op("Conv", [x, self.const(w), self.const(b)], kernel_shape=[k, k], **attrs)
-
-    def model(self, out):
-        x = helper.make_tensor_value_info("x", TensorProto.FLOAT, list(self.shape))
-        y = helper.make_tensor_value_info(out, TensorProto.FLOAT, None)
-        m = helper.make_model(helper.make_graph(self.nodes, "net", [x], [y], self.inits),
-                              opset_imports=[helper.make_opsetid("", 13)])
-        m.ir_version = 8
-        return m
 
 
 def _count(module, op_type) -> int:
