@@ -27,6 +27,7 @@ that layout against the halves.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from math import ceil
 
 from xdsl.dialects import memref
@@ -93,18 +94,74 @@ def pad_sig(out: int, tile: int, k: int, extent: int, pad: int, g: ConvGeometry)
     return sig
 
 
+@dataclass(frozen=True)
+class Pool:
+    """A max pool on the loop's move-outs: ``size`` x ``size`` windows, ``stride``, ``padding``
+    on every side, over the ``oh`` x ``ow`` convolution output (pooled: ``poh`` x ``pow``)."""
+
+    size: int
+    stride: int
+    padding: int
+    poh: int
+    pow: int
+
+    def tile(self, conv_tile: int) -> int:
+        """Pooled rows (columns) a tile of ``conv_tile`` convolution rows can produce."""
+        return max(1, (conv_tile - self.size + 1) // self.stride)
+
+    def conv_rows(self, pooled: int) -> int:
+        """Convolution rows the unroller computes for ``pooled`` pooled rows (as gemmini.h)."""
+        return pooled * self.stride + self.size - 1
+
+
+def pooled_fits(schedule: Schedule, g: ConvGeometry, pool: Pool, target: Target) -> bool:
+    """:func:`loop_conv_fits` for the convolution rows and columns the pooled tiles of
+    ``schedule`` (``oh`` / ``ow`` are convolution tiles) really compute."""
+    t = dict(schedule.tiles)
+    rows = min(g.oh, pool.conv_rows(pool.tile(t["oh"])))
+    cols = min(g.ow, pool.conv_rows(pool.tile(t["ow"])))
+    wider = Schedule(schedule.kind, tuple((d, {"oh": rows, "ow": cols}.get(d, v)) for d, v in schedule.tiles),
+                     schedule.order, schedule.stationary, schedule.dataflow, schedule.double_buffer, schedule.form)
+    return loop_conv_fits(wider, g, target, False)
+
+
+def pool_sig(pool: Pool, pooled_tile: int, out: int, k: int, extent: int, pad: int, g: ConvGeometry, rows: bool):
+    """Signature of a pooled-row (column) tile, as gemmini.h's tiled_conv computes it:
+    (pooled size, input padding before, after, pooling padding before, after, conv rows)."""
+    pout = pool.poh if rows else pool.pow
+
+    def sig(i: int):
+        size = min(pooled_tile, pout - i * pooled_tile)
+        o0 = i * pooled_tile * pool.stride - pool.padding
+        full = pool.conv_rows(size)
+        before_p, after_p = max(0, -o0), max(0, o0 + full - out)
+        outs = full - before_p - after_p
+        start = max(o0, 0) * g.stride - pad
+        span = _window(outs, k, g)
+        before = max(0, -start)
+        return (size, before, max(0, start + span - extent), before_p, after_p, outs)
+
+    return sig
+
+
 class LoopConvTiler:
-    """A dense convolution (NHWC input, HWIO weights) as LOOP_CONV_WS steps."""
+    """A dense convolution (NHWC input, HWIO weights) as LOOP_CONV_WS steps, optionally
+    max-pooled on its move-outs (``pool``: the tiles then count pooled rows and columns)."""
 
     def __init__(self, b: Builder, schedule: Schedule, x: SSAValue, w: SSAValue, out: SSAValue,
                  bias: SSAValue | None, g: ConvGeometry, epilogue: Epilogue, target: Target,
-                 pixels: bool = True):
-        self.b, self.s, self.g, self.epi, self.target = b, schedule, g, epilogue, target
+                 pixels: bool = True, pool: Pool | None = None):
+        self.b, self.s, self.g, self.epi, self.target, self.pool = b, schedule, g, epilogue, target, pool
         t = dict(schedule.tiles)
         self.t = t
-        dims = {"b": TiledDim("b", g.n, t["b"], size_sig(g.n, t["b"])),
-                "oh": TiledDim("oh", g.oh, t["oh"], pad_sig(g.oh, t["oh"], g.kh, g.h, g.pad_top, g)),
-                "ow": TiledDim("ow", g.ow, t["ow"], pad_sig(g.ow, t["ow"], g.kw, g.w, g.pad_left, g)),
+        if pool is None:
+            rows = TiledDim("oh", g.oh, t["oh"], pad_sig(g.oh, t["oh"], g.kh, g.h, g.pad_top, g))
+            cols = TiledDim("ow", g.ow, t["ow"], pad_sig(g.ow, t["ow"], g.kw, g.w, g.pad_left, g))
+        else:
+            pr, pc = pool.tile(t["oh"]), pool.tile(t["ow"])
+            rows = TiledDim("oh", pool.poh, pr, pool_sig(pool, pr, g.oh, g.kh, g.h, g.pad_top, g, True))
+            cols = TiledDim("ow", pool.pow, pc, pool_sig(pool, pc, g.ow, g.kw, g.w, g.pad_left, g, False))
+        dims = {"b": TiledDim("b", g.n, t["b"], size_sig(g.n, t["b"])), "oh": rows, "ow": cols,
                 "oc": TiledDim("oc", g.oc, t["oc"], size_sig(g.oc, t["oc"])),
                 "ic": TiledDim("ic", g.c, t["ic"], red_sig(g.c, t["ic"]))}
         looped = [dims[d] for d in schedule.order if d in dims and dims[d].count > 1]
@@ -138,7 +195,7 @@ class LoopConvTiler:
         e = self.epi
         self.act = gm.Activation.RELU if e.activation == "relu" else gm.Activation.NONE
         self.b.add(gm.ConfigStOp(stride=self.g.oc, activation=self.act, scale=e.scale))
-        self.ds = downsampled(self.g)
+        self.ds = downsampled(self.g) and self.pool is None
         self.b.add(gm.ConfigExOp(dataflow=gm.Dataflow.WS, a_stride=self.g.stride >> int(self.ds)))
         nothing = lambda *a: None  # noqa: E731
         emit_nest(self.b, self.dims, nothing, nothing, nothing, self._step, self.fixed)
@@ -148,6 +205,7 @@ class LoopConvTiler:
         nb = pt.sig["b"][0]
         oh, upad, dpad = pt.sig["oh"][:3]
         ow, lpad, rpad = pt.sig["ow"][:3]
+        p = self.pool
         oc = pt.sig["oc"][0]
         ic, first, last = pt.sig["ic"][:3]
         ob, ooh, oow, ooc, oic = (pt.offset[d] for d in ("b", "oh", "ow", "oc", "ic"))
@@ -160,11 +218,22 @@ class LoopConvTiler:
             else:
                 b_id, load_b = 2, first_inner
         zero = b.const(0)
-        irow = ooh * g.stride + (upad - g.pad_top)
-        icol = oow * g.stride + (lpad - g.pad_left)
+        if p is None:
+            pooled = dict(pool_out_row_dim=g.oh, pool_out_col_dim=g.ow, orows=oh, ocols=ow, no_pool=True)
+            row0, col0, out_rows, out_cols = ooh, oow, g.oh, g.ow
+        else:  # the first convolution row / column of the tile: its pooling window's, clipped to the image
+            pupad, pdpad, orows = pt.sig["oh"][3:6]
+            plpad, prpad, ocols = pt.sig["ow"][3:6]
+            pooled = dict(pool_out_row_dim=p.poh, pool_out_col_dim=p.pow, orows=orows, ocols=ocols, no_pool=False,
+                          pool_size=p.size, pool_stride=p.stride, pool_padding=p.padding,
+                          plpad=plpad, prpad=prpad, pupad=pupad, pdpad=pdpad)
+            row0, col0 = ooh * p.stride + (pupad - p.padding), oow * p.stride + (plpad - p.padding)
+            out_rows, out_cols = p.poh, p.pow
+        irow = row0 * g.stride + (upad - g.pad_top)
+        icol = col0 * g.stride + (lpad - g.pad_left)
         x_addr = self._at("x", ((ob * g.h + irow) * g.w + icol) * g.c + oic) if load_a else zero
         w_addr = self._at("w", oic * self.w_stride + ooc) if load_b else zero
-        out_addr = self._at("out", ((ob * g.oh + ooh) * g.ow + oow) * g.oc + ooc) if last else None
+        out_addr = self._at("out", ((ob * out_rows + ooh) * out_cols + oow) * g.oc + ooc) if last else None
         if first:
             bias_addr = self._at("bias", ooc * 4) if self.has_bias else b.const(1)
         else:
@@ -173,10 +242,10 @@ class LoopConvTiler:
         b.add(gm.LoopConvWsOp(
             w_addr, out_addr if out_addr is not None else zero, bias_addr, x_addr,
             batch_size=g.n, in_row_dim=g.h, in_col_dim=g.w, in_channels=g.c, out_channels=g.oc,
-            out_row_dim=g.oh, out_col_dim=g.ow, pool_out_row_dim=g.oh, pool_out_col_dim=g.ow,
+            out_row_dim=g.oh, out_col_dim=g.ow,
             stride=g.stride, padding=max(g.pad_top, g.pad_left), kernel_dim=max(g.kh, g.kw),
             kernel_dilation=g.dilation, batches=nb, porows=oh, pocols=ow, pochs=oc, krows=g.kh, kcols=g.kw,
-            kchs=ic, lpad=lpad, rpad=rpad, upad=upad, dpad=dpad, orows=oh, ocols=ow,
+            kchs=ic, lpad=lpad, rpad=rpad, upad=upad, dpad=dpad,
             in_stride=g.c, weight_stride=self.w_stride, out_stride=g.oc, activation=self.act,
-            no_bias=not self.has_bias, no_pool=True, downsample=self.ds, max_pixels_per_row=pixels,
-            a_spad_id=a_id, b_spad_id=b_id))
+            no_bias=not self.has_bias, downsample=self.ds, max_pixels_per_row=pixels,
+            a_spad_id=a_id, b_spad_id=b_id, **pooled))

@@ -33,7 +33,9 @@ A convolution with fewer than DIM input channels may take the ``im2col`` form
 bytes into one reduction), chosen when the cost model prices it (as the matmul it
 computes) below the best fine / loop schedule, or forced with ``form=im2col``.
 ``LOOP_FORM`` / ``LOOP_CONV_FORM`` / ``IM2COL_FORM`` switch the unforced choice of each off.
-Not supported (one-line error naming the op): residual epilogues, fused max pooling,
+A fused max pool is done by LOOP_CONV_WS on its move-outs (:meth:`_FunctionTiler.pooled_conv`:
+dense square convolutions with an int8 result; a padded pool only after ReLU, as Gemmini
+pools padding as zeros). Not supported (one-line error naming the op): residual epilogues,
 grouped (non-depthwise) convolution, unequal strides or dilations per axis, clip
 bounds other than ReLU's, activation on int32 results, batched right-hand matmul
 operands, and graph ops other than conv2d / matmul / constant.
@@ -56,7 +58,7 @@ from gemforge.dialects import graph
 from gemforge.dialects.tile import DRAM, FenceOp
 from gemforge.layers import ConvLayer, MatmulLayer
 from gemforge.passes._tiling_layers import ConvGeometry, ConvTiler, Epilogue, MatmulTiler, expand_depthwise
-from gemforge.passes._tiling_loopconv import LoopConvTiler, downsampled, loop_conv_fits
+from gemforge.passes._tiling_loopconv import LoopConvTiler, Pool, downsampled, loop_conv_fits, pooled_fits
 from gemforge.passes._tiling_im2col import FORM as IM2COL
 from gemforge.passes._tiling_im2col import Im2colConvTiler, im2col_applies, im2col_weights
 from gemforge.passes._tiling_im2col_cost import im2col_price
@@ -65,7 +67,7 @@ from gemforge.passes._tiling_nest import Builder
 from gemforge.passes._tiling_options import TilingError, forced_choices
 from gemforge.passes._tiling_weights import only_dense_weights, pad_rows
 from gemforge.passes.schedule import schedule as run_scheduler
-from gemforge.passes.schedule.space import Schedule, ScheduleError, strided_pointwise
+from gemforge.passes.schedule.space import Schedule, ScheduleError, problem_of, strided_pointwise
 from gemforge.target import Target, load
 
 OUTPUTS_ATTR = "gemforge.outputs"
@@ -324,7 +326,8 @@ class _FunctionTiler:
 
     def conv(self, op: graph.Conv2DOp, dest: SSAValue) -> None:
         if op.pool_kernel is not None:
-            raise TilingError(f"{op_label(op)}: fused max pooling is not lowered yet")
+            self.pooled_conv(op, dest)
+            return
         (sh, sw), (dh, dw) = op.stride, op.dilation
         if sh != sw or dh != dw:
             raise TilingError(f"{op_label(op)}: strides {sh}x{sw} / dilations {dh}x{dw} must be equal per axis")
@@ -378,6 +381,48 @@ class _FunctionTiler:
             w = self.global_of(expand_depthwise(self.constant_data(op, op.weight), dim), op.weight.type.element_type,
                                "dw_weights")
         ConvTiler(self.b, sched, x, w, dest, bias, g, epi, self.zeros, dim, self.bias_rows).run()
+
+    def pooled_conv(self, op: graph.Conv2DOp, dest: SSAValue) -> None:
+        """A convolution with a fused max pool: LOOP_CONV_WS pools on its move-outs, so the
+        loop form with the scheduler's tiling read as pooled tiles (each recomputes the
+        convolution rows its pooling windows share with the next, as gemmini.h does)."""
+        (sh, sw), (dh, dw) = op.stride, op.dilation
+        n, h, wd, c = op.input.type.get_shape()
+        kh, kw, _, oc = op.weight.type.get_shape()
+        top, left, bottom, right = op.padding
+        (pkh, pkw), (psh, psw), ptop = op.pool_kernel, op.pool_stride, op.pool_padding
+        epi = self.epilogue(op)
+        why = ("a grouped convolution" if op.groups > 1 else "unequal strides or dilations" if (sh, dh) != (sw, dw)
+               else "a non-square kernel" if kh != kw else "asymmetric padding" if len(set(op.padding)) > 1
+               else "a non-square pool window, stride or padding" if (pkh, psh) != (pkw, psw) or len(set(ptop)) > 1
+               else "an int32 result" if epi.raw
+               # Gemmini's pooled move-out reads padding as 0: exact only where no value is negative
+               else "a padded pool without ReLU (Gemmini pools padding as zeros)"
+               if any(ptop) and epi.activation != "relu" else None)
+        if why is None and self.ctx.force.get("form") not in (None, "loop"):
+            why = f"form={self.ctx.force['form']} (pooling is lowered in the loop form)"
+        if why is not None:
+            raise TilingError(f"{op_label(op)}: fused max pooling is lowered for dense square convolutions with "
+                              f"an int8 result only, not {why}")
+        oh, ow = (h + 2 * top - dh * (kh - 1) - 1) // sh + 1, (wd + 2 * left - dh * (kw - 1) - 1) // sh + 1
+        _, poh, pow_, _ = op.result.type.get_shape()
+        pool = Pool(pkh, psh, ptop[0], poh, pow_)
+        g = ConvGeometry(n, h, wd, c, oc, kh, kw, oh, ow, sh, dh, top, left)
+        layer = ConvLayer(n, h, wd, c, oc, kh, kw, sh, top, 1, dh, name=op_label(op))
+        if problem_of(layer).kind != "conv":  # the scheduler sees a matmul: no pooled tiles to give
+            raise TilingError(f"{op_label(op)}: fused max pooling is lowered for convolutions the scheduler tiles "
+                              f"as convolutions, not a {kh}x{kw} stride-{sh} one (a matmul)")
+        bias = self.operand(op.bias) if op.bias is not None else None
+        force = {**self.ctx.force, "dataflow": "WS", "double_buffer": True, "form": "loop"}
+        force["tiles"] = {**force.get("tiles", {}), "kh": kh, "kw": kw}
+        found = self._loop_schedule(layer, bias is not None, force,
+                                    lambda sch: pooled_fits(sch, g, pool, self.ctx.target))
+        if found is None:
+            raise TilingError(f"{op_label(op)}: no loop-form schedule with pooling fits (halves of the scratchpad "
+                              f"and accumulator)")
+        sched, self.last_cost = found
+        LoopConvTiler(self.b, self.lowered(sched), self.operand(op.input), self.operand(op.weight), dest, bias, g,
+                      epi, self.ctx.target, pool=pool).run()
 
     def im2col(self, op, x, dest, bias, g: ConvGeometry, epi: Epilogue, depthwise: bool, layer) -> bool:
         """Lower ``op`` with the im2col variant (``_tiling_im2col``) when forced (``form=im2col``)

@@ -64,10 +64,14 @@ def test_whole_network_round_trip(module_path, tmp_path, schedule):
     net = _network(module_path, schedule)
     where = {n.op: n.where for n in net.nodes}
     assert [n.op for n in net.nodes if n.where == ACCELERATOR] == ["graph.conv2d", "graph.conv2d", "graph.matmul"]
-    assert where["graph.add"] == HOST and where["graph.maxpool"] == HOST
+    # bnb pools on LOOP_CONV_WS's move-outs (the conv node carries the pool); the library's
+    # network path runs the fused pool as a host kernel after the conv
+    pooled = schedule == "bnb"
+    assert where["graph.add"] == HOST and ("graph.maxpool" not in where if pooled else where["graph.maxpool"] == HOST)
     program = net.program
     kinds = {op.kind for op in _host_ops(program)}
-    assert kinds == {"max_pool2d", "add", "global_avg_pool", "copy"} and kinds <= set(supported_kinds())
+    assert kinds == {"add", "global_avg_pool", "copy"} | (set() if pooled else {"max_pool2d"})
+    assert kinds <= set(supported_kinds())
     x = np.random.default_rng(3).integers(-128, 128, program.tensor("x").shape)
     stdout = assert_same_stream(program, tmp_path, blob=True, inputs={"x": x}, opt="-O1")
     # Every accelerator layer's work is in the stream, between host kernels.
@@ -97,7 +101,7 @@ def host_only(program: Program) -> Program:
 
 @needs_cc
 def test_network_host_kernels_match_simulator(module_path, tmp_path):
-    p = host_only(_network(module_path, "bnb").program)
+    p = host_only(_network(module_path, "library").program)  # the library's path keeps the max pool on the host
     rng = np.random.default_rng(11)
     inputs = {}
     for t in p.tensors_with_role("input"):
