@@ -4,8 +4,8 @@ Partitioning (BYOC style) runs on a copy of the module after ``fuse-epilogues``:
 
 * **accelerator**: ``graph.conv2d`` / ``graph.matmul`` (with their fused bias,
   requantization and activation) that the chosen code generator accepts. A conv whose
-  fused max pool the generator does not lower runs its conv on the accelerator and the
-  pool on the host; a grouped convolution runs group by group
+  fused max pool the generator does not lower, or is faster pooled on the host
+  (:mod:`gemforge.network_pool`), runs its conv on the accelerator and the pool on the host; a grouped convolution runs group by group
   (:mod:`gemforge.network_groups`). Anything else the generator rejects (residual
   epilogues, batched matmuls, ...) falls back to the host, with the generator's
   one-line reason in the report.
@@ -42,6 +42,7 @@ from gemforge.errors import GemforgeError
 from gemforge.graph_eval import find_function, input_names, output_names
 from gemforge.network_groups import split_groups
 from gemforge.network_layers import constant_of, emit_bnb, emit_library, layer_operands, transaction
+from gemforge.network_pool import fused_pool_pays
 from gemforge.target import Target
 
 ACCELERATOR, HOST = "accelerator", "host"
@@ -219,6 +220,9 @@ class NetworkBuilder:
         inputs = [self.tensor_of(v) for v in layer_operands(op)]
         start, before = len(self.program.items), set(self.program.tensors)
         try:
+            if self.schedule == "bnb" and isinstance(op, G.Conv2DOp) and op.pool_kernel is not None \
+                    and not fused_pool_pays(op, inputs, self.target, self.target_spec):
+                raise GemforgeError("the pool is cheaper on the host after the conv (gemforge/network_pool.py)")
             with transaction(self.program):
                 out = self.result_tensor(op.results[0], name)
                 emit(self.program, op, name, inputs, out, self.target, self.dump_dir, self.target_spec)
