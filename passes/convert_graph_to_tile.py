@@ -58,16 +58,17 @@ from gemforge.dialects import graph
 from gemforge.dialects.tile import DRAM, FenceOp
 from gemforge.layers import ConvLayer, MatmulLayer
 from gemforge.passes._tiling_layers import ConvGeometry, ConvTiler, Epilogue, MatmulTiler, expand_depthwise
-from gemforge.passes._tiling_loopconv import LoopConvTiler, Pool, downsampled, loop_conv_fits, pooled_fits
+from gemforge.passes._tiling_loopconv import LoopConvTiler, downsampled, loop_conv_fits, pooled_fits
 from gemforge.passes._tiling_im2col import FORM as IM2COL
 from gemforge.passes._tiling_im2col import Im2colConvTiler, im2col_applies, im2col_weights
 from gemforge.passes._tiling_im2col_cost import im2col_price
 from gemforge.passes._tiling_loops import LoopMatmulTiler, loop_form_fits
 from gemforge.passes._tiling_nest import Builder
 from gemforge.passes._tiling_options import TilingError, forced_choices
+from gemforge.passes._tiling_pooled import pooled_geometry
 from gemforge.passes._tiling_weights import only_dense_weights, pad_rows
 from gemforge.passes.schedule import schedule as run_scheduler
-from gemforge.passes.schedule.space import Schedule, ScheduleError, problem_of, strided_pointwise
+from gemforge.passes.schedule.space import Schedule, ScheduleError, strided_pointwise
 from gemforge.target import Target, load
 
 OUTPUTS_ATTR = "gemforge.outputs"
@@ -386,35 +387,11 @@ class _FunctionTiler:
         """A convolution with a fused max pool: LOOP_CONV_WS pools on its move-outs, so the
         loop form with the scheduler's tiling read as pooled tiles (each recomputes the
         convolution rows its pooling windows share with the next, as gemmini.h does)."""
-        (sh, sw), (dh, dw) = op.stride, op.dilation
-        n, h, wd, c = op.input.type.get_shape()
-        kh, kw, _, oc = op.weight.type.get_shape()
-        top, left, bottom, right = op.padding
-        (pkh, pkw), (psh, psw), ptop = op.pool_kernel, op.pool_stride, op.pool_padding
         epi = self.epilogue(op)
-        why = ("a grouped convolution" if op.groups > 1 else "unequal strides or dilations" if (sh, dh) != (sw, dw)
-               else "a non-square kernel" if kh != kw else "asymmetric padding" if len(set(op.padding)) > 1
-               else "a non-square pool window, stride or padding" if (pkh, psh) != (pkw, psw) or len(set(ptop)) > 1
-               else "an int32 result" if epi.raw
-               # Gemmini's pooled move-out reads padding as 0: exact only where no value is negative
-               else "a padded pool without ReLU (Gemmini pools padding as zeros)"
-               if any(ptop) and epi.activation != "relu" else None)
-        if why is None and self.ctx.force.get("form") not in (None, "loop"):
-            why = f"form={self.ctx.force['form']} (pooling is lowered in the loop form)"
-        if why is not None:
-            raise TilingError(f"{op_label(op)}: fused max pooling is lowered for dense square convolutions with "
-                              f"an int8 result only, not {why}")
-        oh, ow = (h + 2 * top - dh * (kh - 1) - 1) // sh + 1, (wd + 2 * left - dh * (kw - 1) - 1) // sh + 1
-        _, poh, pow_, _ = op.result.type.get_shape()
-        pool = Pool(pkh, psh, ptop[0], poh, pow_)
-        g = ConvGeometry(n, h, wd, c, oc, kh, kw, oh, ow, sh, dh, top, left)
-        layer = ConvLayer(n, h, wd, c, oc, kh, kw, sh, top, 1, dh, name=op_label(op))
-        if problem_of(layer).kind != "conv":  # the scheduler sees a matmul: no pooled tiles to give
-            raise TilingError(f"{op_label(op)}: fused max pooling is lowered for convolutions the scheduler tiles "
-                              f"as convolutions, not a {kh}x{kw} stride-{sh} one (a matmul)")
+        g, layer, pool = pooled_geometry(op, op_label(op), epi, self.ctx.force.get("form"))
         bias = self.operand(op.bias) if op.bias is not None else None
         force = {**self.ctx.force, "dataflow": "WS", "double_buffer": True, "form": "loop"}
-        force["tiles"] = {**force.get("tiles", {}), "kh": kh, "kw": kw}
+        force["tiles"] = {**force.get("tiles", {}), "kh": g.kh, "kw": g.kw}
         found = self._loop_schedule(layer, bias is not None, force,
                                     lambda sch: pooled_fits(sch, g, pool, self.ctx.target))
         if found is None:
