@@ -180,21 +180,28 @@ class _Rewriter:
             state.prefetch, state.next_iv = guard.true_region.block, nxt.result
         return state.prefetch, state.next_iv
 
-    def ping_pong(self, alloc: AllocOp, loop: scf.ForOp) -> None:
-        """Alternate ``alloc`` with a second buffer between iterations of ``loop`` (no prefetch)."""
-        if _inside(alloc, loop):  # hoisted (see analyse_written)
+    @staticmethod
+    def _pong(alloc: AllocOp, loop: scf.ForOp) -> SSAValue:
+        """A second buffer like ``alloc``, right after it; an alloc inside ``loop`` (a peeled
+        tile's, see ``hoist``) first moves in front of the loop."""
+        if _inside(alloc, loop):
             alloc.detach()
             _insert_before(loop, alloc)
-        ping = alloc.buffer
         pong_op = AllocOp(alloc.buffer_type, attributes=dict(alloc.attributes))
         block = alloc.parent_block()
         assert block is not None
         block.insert_op_after(pong_op, alloc)
-        if ping.name_hint:
-            pong_op.buffer.name_hint = f"{ping.name_hint}_pong"
+        if alloc.buffer.name_hint:
+            pong_op.buffer.name_hint = f"{alloc.buffer.name_hint}_pong"
+        return pong_op.buffer
+
+    def ping_pong(self, alloc: AllocOp, loop: scf.ForOp) -> None:
+        """Alternate ``alloc`` with a second buffer between iterations of ``loop`` (no prefetch)."""
+        pong = self._pong(alloc, loop)
+        ping = alloc.buffer
         uses = list(ping.uses)
         odd = self.state(loop).odd
-        cur = arith.SelectOp(odd, pong_op.buffer, ping)
+        cur = arith.SelectOp(odd, pong, ping)
         if ping.name_hint:
             cur.result.name_hint = f"{ping.name_hint}_cur"
         odd_owner = odd.owner
@@ -206,17 +213,8 @@ class _Rewriter:
     def apply(self, c: Candidate) -> None:
         """Rewrite the IR for one legal candidate (see the module docstring)."""
         loop, alloc, load = c.loop, c.alloc, c.load
-        if c.hoist:  # a peeled tile's own buffer: allocated once, before the loop
-            alloc.detach()
-            _insert_before(loop, alloc)
+        pong = self._pong(alloc, loop)  # (c.hoist: the alloc was in the loop body)
         ping = alloc.buffer
-        pong_op = AllocOp(alloc.buffer_type, attributes=dict(alloc.attributes))
-        block = alloc.parent_block()
-        assert block is not None
-        block.insert_op_after(pong_op, alloc)
-        pong = pong_op.buffer
-        if ping.name_hint:
-            pong.name_hint = f"{ping.name_hint}_pong"
         uses = [u for u in ping.uses if not isinstance(u.operation, LoadOp)]
 
         # Prologue: the first iteration's tile into ping, before the loop.
