@@ -152,6 +152,15 @@ def _model(layer: Layer, target: Target, dataflows, force, bias, residual):
     return problem, Model(problem, target, cands, configs(problem, target, dataflows, force), bias, residual)
 
 
+def _searched(layer: Layer, target: Target, dataflows, force, bias, residual):
+    """(problem, model, search order, the finished branch-and-bound search)."""
+    problem, model = _model(layer, target, dataflows, force, bias, residual)
+    order = tuple(d for d in SEARCH_ORDER[problem.kind] if d in problem.names)
+    search = _Search(model, order)
+    search.run()
+    return problem, model, order, search
+
+
 def schedule(layer: Layer, target: Target, *, dataflows=None, force: dict | None = None, bias: bool = True,
              residual: bool = False, load_floor: float = 0.0) -> tuple[Schedule, Cost, dict]:
     """The cheapest schedule of ``layer`` on ``target`` under the cost model.
@@ -168,10 +177,7 @@ def schedule(layer: Layer, target: Target, *, dataflows=None, force: dict | None
     (complete points evaluated), pruned, configs, seconds (wall), cpu_seconds).
     """
     t0, c0 = perf_counter(), process_time()
-    problem, model = _model(layer, target, dataflows, force, bias, residual)
-    order = tuple(d for d in SEARCH_ORDER[problem.kind] if d in problem.names)
-    search = _Search(model, order)
-    search.run()
+    problem, model, order, search = _searched(layer, target, dataflows, force, bias, residual)
     if search.best_point is None:
         raise ScheduleError(f"layer {problem.name}: no tiling fits the scratchpad ({target.spad_rows} rows) and "
                             f"accumulator ({target.acc_rows} rows) of target {target.name} under {force or 'no'} "
@@ -192,11 +198,9 @@ def _culprit(layer, target, dataflows, force, bias, residual) -> str:
             continue
         rest = {k: v for k, v in force.items() if k != key}
         try:
-            _, model = _model(layer, target, dataflows, rest, bias, residual)
+            search = _searched(layer, target, dataflows, rest, bias, residual)[3]
         except ScheduleError:
             continue
-        search = _Search(model, tuple(d for d in SEARCH_ORDER[model.problem.kind] if d in model.problem.names))
-        search.run()
         if search.best_point is not None:
             why = {"stationary": " (the stationary tensor needs a loop of more than one tile over its dims)",
                    "tiles": ""}.get(key, "")
