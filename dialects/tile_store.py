@@ -102,7 +102,9 @@ class StoreOp(TransferOp):
 
     where ``v`` is the epilogue output of the view and positions outside the view's
     ``H x W`` count as 0 (as Gemmini's pooling treats padding). Tiles whose windows cross
-    a tile edge must include the overlapping rows in the view.
+    a tile edge must include the overlapping rows in the view. ``convert-tile-to-gemmini``
+    lowers it to Gemmini's pooled move-out (``passes/_lowering_pool.py``): from an acc
+    buffer, static pads, the view as wide as its buffer, fields within config_st's widths.
 
     Syntax: ``tile.store %acc[0, 0] [%m, %n] into %out[%i, %j] [raw] [scale 0.5]
     [relu | clip(-5, 100)] [pool 3 stride 2 pads [%t, 0] sizes [1, 4, 4, 64]]

@@ -3,13 +3,15 @@
 Partitioning (BYOC style) runs on a copy of the module after ``fuse-epilogues``:
 
 * **accelerator**: ``graph.conv2d`` / ``graph.matmul`` (with their fused bias,
-  requantization and activation) that the chosen code generator accepts. A conv whose
-  fused max pool the generator does not lower, or is faster pooled on the host
-  (:mod:`gemforge.network_pool`), runs its conv on the accelerator and the pool on the host; a grouped convolution runs group by group
-  (:mod:`gemforge.network_groups`). Anything else the generator rejects (residual
-  epilogues, batched matmuls, ...) falls back to the host, with the generator's
-  one-line reason in the report.
-* **host**: every other op (add, pools, concat, reshape, transpose, pad, softmax, ...)
+  requantization and activation) that the chosen code generator accepts, and int8
+  ``graph.maxpool`` s that Gemmini's pooled move-out computes exactly (bnb schedule,
+  :func:`~gemforge.network_pool.pool_placement`). A conv whose fused max pool the
+  generator does not lower, or is faster split off (:mod:`gemforge.network_pool`), runs
+  its conv and then the pool on its own (on Gemmini when exact, else on the host); a
+  grouped convolution runs group by group (:mod:`gemforge.network_groups`). Anything
+  else the generator rejects (residual epilogues, batched matmuls, ...) falls back to
+  the host, with the generator's one-line reason in the report.
+* **host**: every other op (add, other pools, concat, reshape, transpose, pad, softmax, ...)
   becomes a :class:`~gemforge.backends.gemmini.program.HostOp`: a kind of
   :mod:`gemforge.sim.host` where its semantics are exactly the op's (:func:`host_kind`:
   copy, relu, requantize, add, max_pool2d, global_avg_pool, which the C backend also
@@ -42,7 +44,7 @@ from gemforge.errors import GemforgeError
 from gemforge.graph_eval import find_function, input_names, output_names
 from gemforge.network_groups import split_groups
 from gemforge.network_layers import constant_of, emit_bnb, emit_library, layer_operands, transaction
-from gemforge.network_pool import fused_pool_pays
+from gemforge.network_pool import emit_pool, fused_pool_pays, pool_placement, split_pool
 from gemforge.target import Target
 
 ACCELERATOR, HOST = "accelerator", "host"
@@ -222,7 +224,7 @@ class NetworkBuilder:
         try:
             if self.schedule == "bnb" and isinstance(op, G.Conv2DOp) and op.pool_kernel is not None \
                     and not fused_pool_pays(op, inputs, self.target, self.target_spec):
-                raise GemforgeError("the pool is cheaper on the host after the conv (gemforge/network_pool.py)")
+                raise GemforgeError("the pool is cheaper split off after the conv (gemforge/network_pool.py)")
             with transaction(self.program):
                 out = self.result_tensor(op.results[0], name)
                 emit(self.program, op, name, inputs, out, self.target, self.dump_dir, self.target_spec)
@@ -249,13 +251,12 @@ class NetworkBuilder:
             self.tensors.pop(conv.result, None)
             return False
         self._node(name, op, ACCELERATOR, "", start, [t.name for t in inputs], [acc.name], before, op_macs(op))
-        kind, attrs = maxpool_kind(op.pool_kernel, op.pool_stride, op.pool_padding)
         pool_name = f"{name}.maxpool"
         start, before = len(self.program.items), set(self.program.tensors)
         out = self.result_tensor(op.result, pool_name)
-        self.program.host(kind, [acc.name], [out.name], **attrs)
-        self._node(pool_name, op, HOST, "fused max pool not lowered by the code generator", start, [acc.name],
-                   [out.name], before)
+        why = emit_pool(self.program, split_pool(op, conv), pool_name, acc, out, self.target, self.schedule,
+                        self.dump_dir, self.target_spec)
+        self._node(pool_name, op, HOST if why else ACCELERATOR, why, start, [acc.name], [out.name], before)
         self.nodes[-1].op = "graph.maxpool"
         return True
 
@@ -268,6 +269,10 @@ class NetworkBuilder:
             name = self.node_name(op)
             if isinstance(op, G.Conv2DOp | G.MatmulOp):
                 self.accelerator(op, name)
+            elif isinstance(op, G.MaxPoolOp) and pool_placement(op, self.schedule) is None:
+                self.accelerator(op, name)  # Gemmini's pooled move-out (gemforge/network_pool.py)
+            elif isinstance(op, G.MaxPoolOp):
+                self.host(op, name, pool_placement(op, self.schedule))
             else:
                 self.host(op, name, "no accelerator lowering for this op")
         self._finish_outputs()

@@ -8,7 +8,8 @@ double buffering), DRAM memrefs to their byte address
 
 * ``tile.load``: row segments (rows along the second-to-last dim, contiguous in DRAM at
   the tensor's row stride and in the buffer) in pieces of at most DIM rows and
-  ``dma_max_*_mvin_blocks`` x DIM columns, one ``mvin`` each (A-side scratchpad loads
+  ``dma_max_*_mvin_blocks`` x DIM columns (int8 into the accumulator: the scratchpad's),
+  one ``mvin`` each (A-side scratchpad loads
   ``mvin``, B-side ``mvin2``, accumulator loads ``mvin3``: separate config_ld state).
 * ``tile.matmul`` (weight-stationary): for each DIM column block j of B/C and DIM
   reduction block k: ``preload`` B(k, j) with the first A-row block's C, then
@@ -17,7 +18,8 @@ double buffering), DRAM memrefs to their byte address
   bias view D, the computes of the first reduction block read D (Gemmini's WS D operand:
   an r-row piece of C adds D's first r rows of column block j).
 * ``tile.store``: segments as for loads, ``mvout`` of at most DIM rows x
-  ``dma_max_mvout_blocks`` x DIM columns (raw stores read full int32 rows).
+  ``dma_max_mvout_blocks`` x DIM columns (raw stores read full int32 rows); a pooled
+  store is Gemmini's pooled move-out (:mod:`gemforge.passes._lowering_pool`).
 """
 
 from __future__ import annotations
@@ -199,7 +201,8 @@ class Selector:
             raise LoweringError(f"tile.load: destination column offset {doffs[-1]} is not a multiple of DIM={dim}")
         space = memory_space(op.dest)
         acc = space is MemorySpace.ACC
-        maxcols = (self.t.dma_max_acc_mvin_blocks if acc else self.t.dma_max_spad_mvin_blocks) * dim
+        full_acc = acc and _width(src) == _width(dst)  # int32 rows; "shrunk" int8 ones move like spad rows
+        maxcols = (self.t.dma_max_acc_mvin_blocks if full_acc else self.t.dma_max_spad_mvin_blocks) * dim
         base_addr, base_static = v.dram_window(op.source, op.mixed_offsets)
         R = prod(dshape[:-1])
         buf = v.row_of(op.dest)
@@ -243,11 +246,19 @@ class Selector:
         act = {"none": gm.Activation.NONE, "relu": gm.Activation.RELU}.get(op.activation.value)
         if act is None:
             raise LoweringError(f"tile.store: activation {op.activation.value} has no Gemmini equivalent")
-        return ("st", stride, act, op.scale if op.scale is not None else 1.0)
+        cfg = ("st", stride, act, op.scale if op.scale is not None else 1.0)
+        if op.pool is not None:  # the pool fields ride along as a fifth entry
+            from gemforge.passes._lowering_pool import pool_fields  # (it imports this module)
+
+            return (*cfg, pool_fields(op))
+        return cfg
 
     def store(self, op: StoreOp) -> None:
         if op.pool is not None:
-            raise LoweringError("tile.store with pooling is not lowered")
+            from gemforge.passes._lowering_pool import pooled_store  # (it imports this module)
+
+            pooled_store(self, op)
+            return
         v, dim = self.v, self.dim
         src = op.source.type
         if memory_space(op.source) is not MemorySpace.ACC:

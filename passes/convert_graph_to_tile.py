@@ -35,10 +35,12 @@ computes) below the best fine / loop schedule, or forced with ``form=im2col``.
 ``LOOP_FORM`` / ``LOOP_CONV_FORM`` / ``IM2COL_FORM`` switch the unforced choice of each off.
 A fused max pool is done by LOOP_CONV_WS on its move-outs (:meth:`_FunctionTiler.pooled_conv`:
 dense square convolutions with an int8 result; a padded pool only after ReLU, as Gemmini
-pools padding as zeros). Not supported (one-line error naming the op): residual epilogues,
-grouped (non-depthwise) convolution, unequal strides or dilations per axis, clip
-bounds other than ReLU's, activation on int32 results, batched right-hand matmul
-operands, and graph ops other than conv2d / matmul / constant.
+pools padding as zeros). A standalone int8 ``graph.maxpool`` is moved into the accumulator and
+out through Gemmini's pooled move-out (:mod:`gemforge.passes._tiling_maxpool`; padded windows
+only over an input known non-negative). Not supported (one-line error naming the op):
+residual epilogues, grouped (non-depthwise) convolution, unequal strides or dilations per
+axis, clip bounds other than ReLU's, activation on int32 results, batched right-hand
+matmul operands, and graph ops other than conv2d / matmul / maxpool / constant.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ from gemforge.passes._tiling_im2col import FORM as IM2COL
 from gemforge.passes._tiling_im2col import Im2colConvTiler, im2col_applies, im2col_weights
 from gemforge.passes._tiling_im2col_cost import im2col_price
 from gemforge.passes._tiling_loops import LoopMatmulTiler, loop_form_fits
+from gemforge.passes._tiling_maxpool import MaxPoolTiler
 from gemforge.passes._tiling_nest import Builder
 from gemforge.passes._tiling_options import TilingError, forced_choices
 from gemforge.passes._tiling_pooled import pooled_geometry
@@ -75,6 +78,7 @@ OUTPUTS_ATTR = "gemforge.outputs"
 LOOP_FORM = True  # consider the LOOP_WS form for matmuls when no form is forced
 LOOP_CONV_FORM = True  # consider the LOOP_CONV_WS form for dense convolutions when no form is forced
 IM2COL_FORM = True  # consider the im2col form for convolutions with few input channels when no form is forced
+_TILED = graph.Conv2DOp | graph.MatmulOp | graph.MaxPoolOp
 
 
 def memref_of(t: TensorType) -> MemRefType:
@@ -133,9 +137,9 @@ class _FunctionTiler:
         self.b = Builder(block)
         dest_of = {}
         for r, o in zip(results, outs):
-            if r in dest_of or not isinstance(r.owner, graph.Conv2DOp | graph.MatmulOp):
-                raise TilingError(f"@{fn.sym_name.data}: a returned value must be produced by a conv2d or matmul "
-                                  f"(returned once)")
+            if r in dest_of or not isinstance(r.owner, _TILED):
+                raise TilingError(f"@{fn.sym_name.data}: a returned value must be produced by a conv2d, matmul "
+                                  f"or maxpool (returned once)")
             dest_of[r] = o
         for op in list(old.ops):
             if op is ret:
@@ -145,7 +149,7 @@ class _FunctionTiler:
                 if only_dense_weights(op.result):
                     data = pad_rows(data, self.ctx.target)
                 self.values[op.result] = self.global_of(data, op.result.type.element_type, "const")
-            elif isinstance(op, graph.Conv2DOp | graph.MatmulOp):
+            elif isinstance(op, _TILED):
                 dest = dest_of.get(op.result)
                 if dest is None:
                     alloc = memref.AllocOp([], [], memref_of(op.result.type))
@@ -154,12 +158,14 @@ class _FunctionTiler:
                 self.values[op.result] = dest
                 if isinstance(op, graph.MatmulOp):
                     self.matmul(op, dest)
+                elif isinstance(op, graph.MaxPoolOp):
+                    MaxPoolTiler(self.b, op, self.operand(op.input), dest, self.ctx.target, op_label(op)).run()
                 else:
                     self.conv(op, dest)
                 self.b.add(FenceOp())
             else:
                 raise TilingError(f"@{fn.sym_name.data}: {op.name} has no accelerator lowering "
-                                  f"(only graph.conv2d, graph.matmul and graph.constant are tiled)")
+                                  f"(only graph.conv2d, graph.matmul, graph.maxpool and graph.constant are tiled)")
         self.b.add(func.ReturnOp())
         self.b.finish()
         new_fn = func.FuncOp(fn.sym_name.data, (in_types + out_types, []), Region(block))

@@ -12,7 +12,9 @@ function needs are collected first. When each fits its registers (one execute, o
 store, three move-in configs) they are emitted once at the top of the function and
 the move-ins use the move-in unit holding their state; otherwise a config is emitted
 right before the instruction that needs it, only when it differs from the state known
-at that point (unknown at the start and end of every loop or branch body).
+at that point (unknown at the start and end of every loop or branch body). A pooled
+``tile.store`` sets its pooled ``config_st`` before its move-outs and its unpooled one
+after them, so store configs are never fixed in a function that pools.
 
 Option ``target`` (built-in name or TOML path).
 """
@@ -61,9 +63,9 @@ def config_op(cfg: tuple, which: int) -> Operation:
     kind = cfg[0]
     if kind == "ex":
         return gm.ConfigExOp(dataflow=gm.Dataflow.WS, a_stride=cfg[1])
-    if kind == "st":
-        _, stride, act, scale = cfg
-        return gm.ConfigStOp(stride=stride, activation=act, scale=scale)
+    if kind == "st":  # ("st", stride, activation, scale[, pool fields])
+        pool = dict(cfg[4]) if len(cfg) > 4 else {}
+        return gm.ConfigStOp(stride=cfg[1], activation=cfg[2], scale=cfg[3], **pool)
     _, stride, block_stride, scale, shrunk = cfg
     return gm.ConfigLdOp(stride=stride, block_stride=block_stride, id=which, scale=scale, shrunk=shrunk)
 
@@ -92,7 +94,10 @@ class _FunctionLowering:
                 continue
             if cfg not in need[cfg[0]]:
                 need[cfg[0]].append(cfg)
-        limits = {"ex": 1, "st": 1, "ld": 3}
+        # A pooled store sets its config and restores the unpooled one around its
+        # move-outs: store configs are then requested where needed, never fixed.
+        pooled = any(len(c) > 4 for c in need["st"])
+        limits = {"ex": 1, "st": 0 if pooled else 1, "ld": 3}
         fixed: dict[tuple, int] = {}
         for kind, cfgs in need.items():
             if len(cfgs) <= limits[kind] and not configs_in_ir:

@@ -87,6 +87,9 @@ class Machine:
         # pixel repeats, DRAM stride); mvout index -> (DRAM stride, bytes/elem): for the timing pass
         self.mvin_info: dict[int, tuple[int, int, bool, int, int]] = {}
         self.mvout_info: dict[int, tuple[int, int]] = {}
+        # pooled mvout index -> (pool_size, pool_stride, porows, pocols, orows, ocols, upad, lpad,
+        # pool_out_dim): the timing pass prices its window reads and per-pixel writes
+        self.mvout_pool: dict[int, tuple[int, ...]] = {}
         self.cur = (0, 0, 0, 0)  # (index, funct, rs1, rs2) of the instruction being executed
 
     # ------------------------------------------------------------------ helpers
@@ -257,8 +260,10 @@ class Machine:
         full = loc.is_acc and loc.read_full
         eb = self.t.acc_bytes if full else self.t.input_bytes
         self.mvout_info[index] = (st["stride"], eb)
-        if st["pool_stride"] and loc.is_acc:
-            return self._mvout_pooled(loc, dram, cols)
+        if st["pool_stride"]:
+            if not loc.is_acc:
+                raise self.fail("pooled mvout from the scratchpad (only accumulator pooling is modelled)")
+            return self._mvout_pooled(index, loc, dram, cols)
         parts = []
         for b in range(-(-cols // dim)):
             first = loc.row + b * dim
@@ -281,28 +286,29 @@ class Machine:
         y = scale_sat(x, self.st["scale"], self.lo, self.hi)
         return np.maximum(y, 0) if self.st["act"] == 1 else y
 
-    def _mvout_pooled(self, loc: Local, dram: int, cols: int) -> None:
+    def _mvout_pooled(self, index: int, loc: Local, dram: int, cols: int) -> None:
         st, dim = self.st, self.dim
         if cols > dim:
             raise self.fail("pooled mvout with more than DIM columns")
         ps, k = st["pool_stride"], st["pool_size"]
         porows, pocols, orows, ocols = st["porows"], st["pocols"], st["orows"], st["ocols"]
-        out = np.empty((porows, pocols, cols), np.int64)
-        for pr in range(porows):
-            for pc in range(pocols):
-                best = None
-                for wr in range(k):
-                    for wc in range(k):
-                        orow, ocol = pr * ps + wr - st["upad"], pc * ps + wc - st["lpad"]
-                        if 0 <= orow < orows and 0 <= ocol < ocols:
-                            row = loc.row + orow * ocols + ocol
-                            self.check_rows(loc, row, 1, "pooled mvout")
-                            self.check_init(self.acc_ok, [row], "pooled mvout")
-                            v = self._acc_to_int8(self.acc[row, :cols])
-                        else:
-                            v = np.zeros(cols, np.int64)
-                        best = v if best is None else np.maximum(best, v)
-                out[pr, pc] = best
+        self.mvout_pool[index] = (k, ps, porows, pocols, orows, ocols, st["upad"], st["lpad"], st["pool_out_dim"])
+        if k == 0:
+            raise self.fail("pooled mvout with pool_size 0")
+        # every (pooled row, pooled col, window row, window col) at once
+        orow = (np.arange(porows) * ps)[:, None, None, None] + np.arange(k)[None, None, :, None] - st["upad"]
+        ocol = (np.arange(pocols) * ps)[None, :, None, None] + np.arange(k)[None, None, None, :] - st["lpad"]
+        inside = (orow >= 0) & (orow < orows) & (ocol >= 0) & (ocol < ocols)
+        rows = loc.row + orow * ocols + ocol
+        read = rows[inside]
+        if read.size:
+            bad = read[(read < 0) | (read >= self.acc_rows)]
+            if bad.size:
+                self.check_rows(loc, int(bad[0]), 1, "pooled mvout")
+            self.check_init(self.acc_ok, read, "pooled mvout")
+        vals = np.zeros(inside.shape + (cols,), np.int64)  # padding positions read as 0
+        vals[inside] = self._acc_to_int8(self.acc[read, :cols])
+        out = vals.max(axis=(2, 3))
         for pr in range(porows):
             addr = dram + pr * st["pool_out_dim"] * st["stride"]
             self.dram_span(addr, pocols, st["stride"], cols, "pooled mvout")

@@ -41,6 +41,9 @@ def l2_misses(stream: Stream, m: Machine, t: Target) -> dict[int, int] | None:
     dram = stream.rs1[idx].astype(np.int64)
     rs2 = stream.rs2[idx]
     rows = (rs2 >> np.uint64(48)).astype(np.int64)
+    if m.mvout_pool:  # a pooled mvout writes one row per pooled pixel (porows * pocols)
+        at = np.searchsorted(idx, np.fromiter(m.mvout_pool, np.int64))
+        rows[at] = [p[2] * p[3] for p in m.mvout_pool.values()]
     nbytes = ((rs2 >> np.uint64(32)) & np.uint64(0xFFFF)).astype(np.int64) * eb
     live = (dram != 0) & (rows > 0)  # DRAM address 0 is the zero writer: no memory traffic
     misses = np.zeros(len(idx), np.int64)

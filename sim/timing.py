@@ -144,6 +144,7 @@ class _Sim:
         self.ws, self.transposed = True, False  # execute config as the timing pass sees it
         self.spad_bank_rows, self.n_spad_banks = t.spad_bank_rows, t.spad_banks
         self.mvout_static: dict[int, tuple] = {}  # rs2 -> _mvout_decode(rs2)
+        self.pooled_static: dict[tuple, tuple] = {}  # (rs2, pool) -> _pooled_decode(rs2, pool)
         self.mvout_plans: dict[tuple, tuple] = {}  # DMA plans of move-outs by what they depend on
 
     # ---------------------------------------------------------------- helpers
@@ -315,6 +316,10 @@ class _Sim:
 
     # ---------------------------------------------------------------- data movement
     def mvout(self, i: int, rs2: int, gen: bool) -> None:
+        pool = self.m.mvout_pool.get(i)
+        if pool is not None:
+            self.mvout_pooled(i, rs2, gen, pool)
+            return
         static = self.mvout_static.get(rs2)  # a tile's move-outs recur with the same operand
         if static is None:
             static = self.mvout_static[rs2] = self._mvout_decode(rs2)
@@ -342,6 +347,53 @@ class _Sim:
         self.finish(ST, start, done)
         if self.trace:
             self.events.append(("store", "mvout", start, done))
+
+    def mvout_pooled(self, i: int, rs2: int, gen: bool, pool: tuple) -> None:
+        """A pooled move-out (StoreController's ``pooling`` state): one request per window
+        element of every pooled pixel, one per cycle, each reading one accumulator row
+        (padding positions read zeros); the DMA writer keeps the running max and writes
+        one ``cols``-byte row per pooled pixel, after its last window element."""
+        t = self.t
+        k, _, porows, pocols, _, _, _, _, out_dim = pool
+        reads, bank, nbytes = self._pooled_decode(rs2, pool)
+        requests, pixels = porows * pocols * k * k, porows * pocols
+        read_lat = t.lat_acc_read + t.lat_acc_scale
+        ti = self.issue(i, ST, gen)
+        start = max(self.dispatch_floor(ST, ti), self.deps(ST, reads, []), self.dma_cmds[ST][0])
+        ws, we = self.ex_acc_w[bank]
+        if ws < start + requests and start < we:  # the execute unit wins the accumulator port
+            start = we
+        dram, stride = int(self.s.rs1[i]), self.m.mvout_info.get(i, (0,))[0]
+        misses = self.misses.get(i) if self.misses else None
+        # The writes as ``pixels`` rows ``stride`` apart (exact when pool_out_dim == pocols).
+        plan = self.dma.plan(pixels, nbytes, misses, dram, stride)
+        line = self.dma.line
+        last = dram + ((porows - 1) * out_dim + pocols - 1) * stride + nbytes - 1
+        free, done = self.dma.run_plan(start + read_lat, plan + (dram // line, last // line), True)
+        gen_end = start + requests  # the controller's last request
+        lat, beats = plan[8], plan[9]
+        done = max(done, gen_end + read_lat + lat + beats)  # the last pixel's write follows its last read
+        self.unit_free[ST] = max(free, gen_end)
+        self.dma_cmds[ST].append(done)
+        self.busy["store"].add(start, done)
+        self.record(ST, reads, [], done)
+        self.finish(ST, start, done)
+        if self.trace:
+            self.events.append(("store", "mvout_pooled", start, done))
+
+    def _pooled_decode(self, rs2: int, pool: tuple) -> tuple:
+        """(blocks the windows read, accumulator bank, bytes per pooled pixel) of a pooled mvout."""
+        key = (rs2, pool)
+        got = self.pooled_static.get(key)
+        if got is None:
+            t = self.t
+            k, ps, porows, _, orows, ocols, upad, _, _ = pool
+            addr, cols = rs2 & 0xFFFFFFFF, (rs2 >> 32) & 0xFFFF
+            loc = self.decoder(addr)
+            used = max(1, min(orows, (porows - 1) * ps + k - upad))  # unpooled rows the windows reach
+            got = (self.blocks(addr, used * ocols), (loc.row // t.acc_bank_rows) % t.acc_banks, cols * t.input_bytes)
+            self.pooled_static[key] = got
+        return got
 
     def _mvout_decode(self, rs2: int) -> tuple:
         """(blocks read, from the accumulator, read latency, accumulator bank, rows, bytes per row)."""

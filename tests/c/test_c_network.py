@@ -63,11 +63,12 @@ def _host_ops(program: Program) -> list[HostOp]:
 def test_whole_network_round_trip(module_path, tmp_path, schedule):
     net = _network(module_path, schedule)
     where = {n.op: n.where for n in net.nodes}
-    assert [n.op for n in net.nodes if n.where == ACCELERATOR] == ["graph.conv2d", "graph.conv2d", "graph.matmul"]
-    # bnb pools on LOOP_CONV_WS's move-outs (the conv node carries the pool); the library's
-    # network path runs the fused pool as a host kernel after the conv
+    # bnb splits the fused pool off the conv and runs it on Gemmini's pooled move-out (its
+    # input is the ReLU conv's); the library's network path runs it as a host kernel
     pooled = schedule == "bnb"
-    assert where["graph.add"] == HOST and ("graph.maxpool" not in where if pooled else where["graph.maxpool"] == HOST)
+    assert [n.op for n in net.nodes if n.where == ACCELERATOR] == \
+        ["graph.conv2d", *(["graph.maxpool"] if pooled else []), "graph.conv2d", "graph.matmul"]
+    assert where["graph.add"] == HOST and where["graph.maxpool"] == (ACCELERATOR if pooled else HOST)
     program = net.program
     kinds = {op.kind for op in _host_ops(program)}
     assert kinds == {"add", "global_avg_pool", "copy"} | (set() if pooled else {"max_pool2d"})
@@ -77,6 +78,10 @@ def test_whole_network_round_trip(module_path, tmp_path, schedule):
     # Every accelerator layer's work is in the stream, between host kernels.
     functs = [int(line.split()[0]) for line in (tmp_path / "expected.txt").read_text().splitlines()]
     assert functs.count(isa.LOOP_CONV_WS) + functs.count(isa.COMPUTE_PRELOADED) >= 2
+    # the C writes the pooled config_st's fields (rs1[5:4] pool stride) as the stream has them
+    configs = [int(line.split()[1]) for line in (tmp_path / "expected.txt").read_text().splitlines()
+               if int(line.split()[0]) == isa.CONFIG]
+    assert any(rs1 & 3 == 2 and (rs1 >> 4) & 3 for rs1 in configs) == pooled
     assert "output logits: checksum" in stdout
 
 

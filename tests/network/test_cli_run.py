@@ -128,5 +128,6 @@ def test_models_benchmark_smoke(tmp_path):
     assert p.returncode == 0, p.stderr
     (row,) = json.loads(out.read_text())["models"]
     assert row["model"] == "squeezenet" and "squeezenet" in p.stdout
-    for schedule in ("bnb", "library"):
-        assert row[schedule]["accelerator_nodes"] == 26 and row[schedule]["check"]["passed"]
+    # 26 convolutions on both; bnb also runs squeezenet's 3 max pools (after ReLUs) on Gemmini
+    for schedule, nodes in (("bnb", 29), ("library", 26)):
+        assert row[schedule]["accelerator_nodes"] == nodes and row[schedule]["check"]["passed"]

@@ -141,3 +141,23 @@ def test_trace_json_has_one_track_per_unit(tmp_path):
     text = r.summary()
     assert "execute" in text and f"{r.cycles:,} cycles" in text
     assert 0 < r.utilization["execute"] <= 1
+
+
+def _pooled_mvout(k: int, porows: int, pocols: int) -> Program:
+    """One pooled mvout of a ``porows x pocols`` window, ``k x k`` windows at stride 1."""
+    p = Program(T.name)
+    Y = p.add_tensor("Y", (porows, pocols, D), "int8", "output")
+    p.emit(isa.config_st(D, pool_stride=1, pool_size=k, pool_out_dim=pocols, porows=porows, pocols=pocols,
+                         orows=porows + k - 1, ocols=pocols + k - 1))
+    p.emit(isa.mvout(Y.addr, isa.acc(0), 1, D))
+    return p
+
+
+def test_pooled_mvout_reads_one_row_per_window_element_per_cycle():
+    # StoreController's pooling state: one DMA request (one accumulator row read) per window
+    # element of every pooled pixel, one per cycle; the writer writes one row per pixel
+    runs = {k: sim.run(_pooled_mvout(k, 6, 9), {}, T, allow_uninitialized=True) for k in (2, 3)}
+    for k, r in runs.items():
+        assert r.busy["store"] >= 6 * 9 * k * k
+        assert r.dma_bytes_written == 6 * 9 * D
+    assert runs[3].busy["store"] - runs[2].busy["store"] == 6 * 9 * (9 - 4)
