@@ -36,11 +36,16 @@ order from earlier instructions only (each unit and each DIM-row block keeps "fr
   scratchpad; with pixel repeats (``config_ld`` pixel_repeats = P) the repeater writes
   each row P times, one write per cycle; mvout: ``lat_spad_read`` or ``lat_acc_read``
   (+ ``lat_acc_scale`` unless read_full) then the DMA; preload+compute (fused): occupies
-  the execute unit ``cost = max(a_rows, b_rows, lat_compute_min_cycles)`` in WS with D
-  garbage and no transpose, else DIM; operands in one scratchpad bank (or both in the
-  accumulator) serialise (cost >= sum of their rows); writes to one accumulator row are
-  ``lat_acc_write_gap`` apart; results commit ``lat_mesh_drain - (DIM - rows)`` cycles
-  after the start (the first after ``lat_mesh_fill``).  The mesh tracks at most
+  the execute unit for the ExecuteController's ``total_rows``: in WS without transposes
+  DIM when the preload reads weights, else ``max(a_rows, bias rows (1 if garbage),
+  lat_compute_min_cycles)``; DIM in any other mode.  The controller fuses each compute
+  with the *next* preload, so pair k's weights are read beside pair k - 1's A and bias
+  rows (pair k - 1's compute must be the execute command just before; else the preload
+  runs alone); operands in one scratchpad bank (or all in the accumulator) take turns row
+  by row, so the cost is multiplied by how many share a bank (must_wait_for: 2 or 3);
+  writes to one accumulator row are ``lat_acc_write_gap`` apart; the results of the last
+  fed row commit ``lat_mesh_drain - DIM`` cycles after the feed ends (the first after
+  ``lat_mesh_fill``).  The mesh tracks at most
   ``mesh_tags`` matmuls (MeshWithDelays' tag queue; a request fires only with room in it),
   and a request's tag -- the C address of the preload fused into it -- names the results
   of the *next* request in WS (matmul id + 2), of the one after in OS (id + 3), and leaves

@@ -38,18 +38,22 @@ class PairTable:
             return garbage, acc, row, x >> 48
 
         a_g, a_acc, a_row, a_rows = parts(c1)
-        b_g, b_acc, b_row, b_rows = parts(p1)
-        c_g, c_acc, c_row, c_rows = parts(p2)
-        d_g, d_acc, d_row, _ = parts(c2)
+        b_g, b_acc, b_row, _ = parts(p1)
+        c_g, c_acc, c_row, _ = parts(p2)
+        d_g, d_acc, d_row, d_rows = parts(c2)
         bank_rows = t.spad_bank_rows
-        same_bank = ~b_g & ((a_acc & b_acc) | (~a_acc & ~b_acc & (a_row // bank_rows == b_row // bank_rows)))
-        drain = t.lat_mesh_drain - (dim - np.minimum(a_rows, dim))
-        cost_ws = np.where(d_g, np.maximum(np.maximum(a_rows, np.where(b_g, 0, b_rows)), t.lat_compute_min_cycles), dim)
+        # ExecuteController: in WS without transposes a matmul feeds total_rows = DIM rows when it
+        # reads weights (the preload's rs1), else max(A rows, bias rows (1 if garbage), 4).
+        cost_ws = np.where(b_g, np.maximum(np.maximum(a_rows, np.where(d_g, 1, d_rows)),
+                                           t.lat_compute_min_cycles), dim)
+        share = _bank_sharers(s, pre_idx, (a_g, a_acc, a_row), (d_g, d_acc, d_row), (b_g, b_acc, b_row),
+                              bank_rows)
         self.cost, self.doff = [], []
         for cost in (cost_ws, np.full(len(p1), dim)):  # [0]: WS untransposed, [1]: otherwise
-            cost = np.where(same_bank, np.maximum(cost, a_rows + b_rows), cost)
+            cost = cost * share
             self.cost.append(cost.tolist())
-            self.doff.append(np.maximum(cost, drain).tolist())
+            # the matmul's last fed row leaves the mesh lat_mesh_drain - DIM cycles later
+            self.doff.append((cost + (t.lat_mesh_drain - dim)).tolist())
         self.a_blk = np.where(a_acc, nsb, 0) + a_row // dim
         self.b_blk = np.where(b_g, -1, np.where(b_acc, nsb, 0) + b_row // dim)
         self.d_blk = np.where(d_g, -1, np.where(d_acc, nsb, 0) + d_row // dim)
@@ -59,6 +63,39 @@ class PairTable:
         self.c_bank = ((c_row // t.acc_bank_rows) % t.acc_banks).tolist()
         self.flip = (s.funct[pre_idx + 1] == isa.COMPUTE_PRELOADED).tolist()
         self.gen = s.gen[pre_idx].tolist()
+
+
+def _bank_sharers(s, pre_idx, a, bias, w, bank_rows: int) -> np.ndarray:
+    """Per pair: how many operands read one bank each turn (1, 2 or 3); the cost multiplier.
+
+    The ExecuteController fuses a compute with the *next* preload, so the weights of pair k
+    are read alongside the A and bias rows of pair k - 1 (when that compute is the previous
+    execute-queue command; otherwise pair k's preload runs alone).  Operands in one
+    scratchpad bank, or both in the accumulator, take turns row by row (its must_wait_for
+    rule: the lower priority operand waits on an equal counter, the other may not run one
+    ahead), so each row costs one cycle per operand sharing the bank.
+    """
+    n = len(pre_idx)
+    ex = np.isin(s.funct, (isa.PRELOAD, isa.COMPUTE_PRELOADED, isa.COMPUTE_ACCUMULATED)) | (
+        (s.funct == isa.CONFIG) & ((s.rs1 & 3) == isa.CONFIG_EX))
+    cum = np.cumsum(ex)
+    prev = np.zeros(n, bool)  # pair k - 1's compute is the execute command just before pair k's preload
+    if n > 1:
+        prev[1:] = cum[pre_idx[1:] - 1] - cum[pre_idx[:-1] + 1] == 0
+
+    def shifted(op):  # pair k - 1's operand (garbage when there is none)
+        g, acc, row = op
+        return (np.r_[True, g[:-1]] | ~prev, np.r_[False, acc[:-1]], np.r_[0, row[:-1]])
+
+    ops = [shifted(a), shifted(bias), w]
+    share = np.ones(n, np.int64)
+    for i, (gi, acci, rowi) in enumerate(ops):
+        n_i = np.ones(n, np.int64)
+        for j, (gj, accj, rowj) in enumerate(ops):
+            if j != i:
+                n_i += ~gi & ~gj & ((acci & accj) | (~acci & ~accj & (rowi // bank_rows == rowj // bank_rows)))
+        share = np.maximum(share, n_i)
+    return share
 
 
 def exec_run(sim, lo: int, hi: int) -> None:

@@ -47,16 +47,19 @@ def _many(f: int, rs1, rs2):
 
 
 def generate(g: ConvGeom, t: Target) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(funct, rs1, rs2) of everything the loop's FSMs generate: ld_bias, ld_input,
-    ld_weights, ex, st, in that order (the timing model issues each queue independently)."""
+    """(funct, rs1, rs2) of everything the loop's FSMs generate: ld_bias, ld_weights,
+    ld_input, ex, st, in that order (the timing model issues each queue independently).
+    The loads share one queue; LoopConv's command arbiter prefers ld_bias, then
+    ld_weights, then ld_input whenever several are ready, so each unroller's move-ins
+    follow the previous one's."""
     parts: list = []
     r = g.r
     if r["bias"]:
         parts += _ld_bias(g, t)
-    if r["input"]:
-        parts += _ld_input(g, t)
     if r["weights"]:
         parts += _ld_weights(g, t)
+    if r["input"]:
+        parts += _ld_input(g, t)
     parts.append(_ex(g))
     if r["output"]:
         parts += _st(g, t)

@@ -48,8 +48,29 @@ def test_operands_in_one_bank_serialise():
     apart = sim.run(_pairs_program(D, 30), {}, T, allow_uninitialized=True)
     together = sim.run(_pairs_program(D, 30, same_bank=True), {}, T, allow_uninitialized=True)
     assert apart.busy["execute"] == 30 * D + T.lat_config
-    assert together.busy["execute"] == 30 * 2 * D + T.lat_config
+    # the weights of pair k are read beside pair k - 1's A rows (compute fused with the next
+    # preload); the first preload follows config_ex, so it runs alone
+    assert together.busy["execute"] == D + 29 * 2 * D + T.lat_config
     assert together.cycles > apart.cycles
+
+
+def test_weights_feed_dim_rows_and_three_operands_in_one_bank_take_turns():
+    # weights of 3 rows still feed DIM rows (total_rows = block size when weights are read)
+    short_b = Program(T.name)
+    short_b.emit(isa.config_ex(isa.WEIGHT_STATIONARY))
+    for _ in range(20):
+        short_b.emit(isa.preload(isa.spad(T.spad_bank_rows), isa.GARBAGE, 3, D, 2, D),
+                     isa.compute(isa.spad(0), isa.GARBAGE, 2, D, D, D, preloaded=True))
+    r = sim.run(short_b, {}, T, allow_uninitialized=True)
+    assert r.busy["execute"] == 20 * D + T.lat_config
+    # A, bias and weights all in bank 0: three turns per row (after the first, lone preload)
+    three = Program(T.name)
+    three.emit(isa.config_ex(isa.WEIGHT_STATIONARY))
+    for _ in range(20):
+        three.emit(isa.preload(isa.spad(2 * D), isa.GARBAGE, D, D, D, D),
+                   isa.compute(isa.spad(0), isa.spad(D), D, D, D, D, preloaded=True))
+    r = sim.run(three, {}, T, allow_uninitialized=True)
+    assert r.busy["execute"] == D + 19 * 3 * D + T.lat_config
 
 
 @settings(max_examples=10, deadline=None)

@@ -39,10 +39,10 @@ func.func @stem(%x: tensor<1x5x9x3xi8>) -> tensor<1x3x5x16xi8> {
 // CHECK:       tile.store %acc_2[0, 0, 0, 0] [1, 1, 5, 16] into %[[OUT]][0, 10, 0, 0]
 // CHECK-NEXT:  tile.fence
 
-// A 64-wide image (output 2x32): the cost model takes two pixel phases, so one window mvin
-// reads 16 windows 2*2*3 = 12 bytes apart (fewer share an L2 line) and the tile is stored
-// 2 pixels apart. Phase 0 (pixels 0, 2, ..., 30) holds the left border pixel 0; phase 1
-// (pixels 1, 3, ..., 31) is all interior.
+// A 64-wide image (output 2x32): the cost model takes four pixel phases, so one window mvin
+// reads 8 windows 4*2*3 = 24 bytes apart (fewer share an L2 line) and the tile is stored
+// 4 pixels apart. Phase 0 (pixels 0, 4, ..., 28) holds the left border pixel 0; phases 1-3
+// are all interior and run as one loop.
 
 func.func @wide(%x: tensor<1x3x64x3xi8>) -> tensor<1x2x32x16xi8> {
   %w = graph.constant dense<1> : tensor<3x3x3x16xi8>
@@ -51,14 +51,15 @@ func.func @wide(%x: tensor<1x3x64x3xi8>) -> tensor<1x2x32x16xi8> {
 }
 
 // CHECK-LABEL: func.func @wide
-// CHECK:       %[[WIN2:.*]] = memref.reinterpret_cast %x to offset: [0], sizes: [1, 576, 16, 9], strides: [576, 1, 12, 1]
-// CHECK-NEXT:  %[[OUT2:.*]] = memref.reinterpret_cast %output to offset: [0], sizes: [1, 64, 16, 16], strides: [1024, 16, 32, 1]
-// CHECK:       tile.load %[[WIN2]][0, 9, 0, 0] [1, 1, 15, 9] into %a1[0, 0, 1, 0]
+// CHECK:       %[[WIN2:.*]] = memref.reinterpret_cast %x to offset: [0], sizes: [1, 576, 8, 9], strides: [576, 1, 24, 1]
+// CHECK-NEXT:  %[[OUT2:.*]] = memref.reinterpret_cast %output to offset: [0], sizes: [1, 64, 8, 16], strides: [1024, 16, 64, 1]
+// CHECK:       tile.load %[[WIN2]][0, 21, 0, 0] [1, 1, 7, 9] into %a1[0, 0, 1, 0]
 // CHECK-NEXT:  tile.load %[[WIN2]][0, 0, 0, 0] [1, 1, 1, 6] into %a1[0, 0, 0, 0]
-// CHECK:       tile.store %acc[0, 0, 0, 0] [1, 1, 16, 16] into %[[OUT2]][0, 0, 0, 0]
-// CHECK:       tile.load %[[WIN2]][0, 3, 0, 0] [1, 1, 16, 9] into %a1_1[0, 0, 0, 0]
-// CHECK-NEXT:  tile.load %[[WIN2]][0, 195, 0, 0] [1, 1, 16, 9] into %a2_1[0, 0, 0, 0]
-// CHECK:       tile.store %acc_1[0, 0, 0, 0] [1, 1, 16, 16] into %[[OUT2]][0, 1, 0, 0]
-// CHECK:       tile.store %acc_2[0, 0, 0, 0] [1, 1, 16, 16] into %[[OUT2]][0, 32, 0, 0]
-// CHECK:       tile.store %acc_3[0, 0, 0, 0] [1, 1, 16, 16] into %[[OUT2]][0, 33, 0, 0]
+// CHECK:       tile.store %acc[0, 0, 0, 0] [1, 1, 8, 16] into %[[OUT2]][0, 0, 0, 0]
+// CHECK:       scf.for %[[OWP:.*]] = %c1 to %c4 step %c1 {
+// CHECK:         tile.load %[[WIN2]][0, %{{.*}}, 0, 0] [1, 1, 8, 9] into %a1_1[0, 0, 0, 0]
+// CHECK:         tile.store %acc_1[0, 0, 0, 0] [1, 1, 8, 16] into %[[OUT2]][0, %[[OWP]], 0, 0]
+// CHECK:       tile.store %acc_2[0, 0, 0, 0] [1, 1, 8, 16] into %[[OUT2]][0, 32, 0, 0]
+// CHECK:       tile.store %acc_3[0, 0, 0, 0] [1, 1, 8, 16] into %[[OUT2]][0, %{{.*}}, 0, 0]
+// CHECK-NEXT:  }
 // CHECK-NEXT:  tile.fence
