@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from gemforge.backends.gemmini.library.calibration import evaluate, summarize
+from gemforge.backends.gemmini.library.calibration import evaluate, summarize, worst_layers
 from gemforge.backends.gemmini.library.calibration_svg import scatter_svg
 from gemforge.backends.gemmini.library.firesim import DEFAULT_CSV, load_rows
 from gemforge.errors import GemforgeError
@@ -37,6 +37,8 @@ def print_table(results, summary) -> None:
     reasons = [r.error.rsplit(": ", 1)[-1] for r in results if r.error]
     for reason in sorted(set(reasons)):
         print(f"not simulated ({reasons.count(reason)} rows): {reason}")
+    print("worst layers (simulated / measured - 1, averaged over their runs): " + ", ".join(
+        f"{w['layer']} {100 * w['signed_error']:+.0f}%" for w in summary.get("worst", [])))
     print(f"summary: tiling exact {summary['tiling_exact']}/{summary['rows']}, simulated {summary['simulated']}, "
           f"MAPE {100 * summary['mape']:.1f}%, median APE {100 * summary['median_ape']:.1f}%, "
           f"Spearman {summary['spearman']:.3f}")
@@ -106,6 +108,7 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     summary = summarize(results)
+    summary["worst"] = worst_layers(results)
     print_table(results, summary)
     for out in (args.json, args.summary_json, args.plot):
         if out:

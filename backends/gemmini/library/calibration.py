@@ -205,5 +205,20 @@ def summarize(results: list[RowResult]) -> dict:
     }
 
 
+def worst_layers(results: list[RowResult], n: int = 6) -> list[dict]:
+    """The ``n`` layers furthest from the measurements: ``{layer, tiling, runs, signed_error,
+    ape}`` with the signed error (simulated / measured - 1) and the APE averaged over the
+    layer's rows (the CSV measures each layer in several runs). No measured cycles: the
+    FireSim numbers stay in the CSV."""
+    groups: dict[tuple[str, str], list[RowResult]] = {}
+    for r in results:
+        if r.predicted is not None:
+            groups.setdefault((r.layer, r.tiling), []).append(r)
+    rows = [{"layer": layer, "tiling": tiling, "runs": len(rs),
+             "signed_error": float(np.mean([r.predicted / r.measured - 1 for r in rs])),
+             "ape": float(np.mean([r.ape for r in rs]))} for (layer, tiling), rs in groups.items()]
+    return sorted(rows, key=lambda x: -x["ape"])[:n]
+
+
 def is_matmul(row: FiresimRow) -> bool:
     return isinstance(row.layer, MatmulLayer)
