@@ -7,8 +7,9 @@ fused preload+computes, steps, ...) are the product terms of ``terms.py``. Model
 
 * Execute. WS: for every tile, column block j and reduction block k the weights are
   preloaded once and each A-row block i is one fused preload+compute costing
-  ``max(rows_i, compute_min_cycles)``, plus ``max(rows_0, k_rows, cmin) -
-  max(rows_0, cmin)`` on the first i block (the weight shift-in). OS: DIM cycles per
+  ``max(rows_i, compute_min_cycles)``, plus ``DIM - max(rows_0, cmin)`` on the first i
+  block (the ExecuteController feeds DIM rows whenever the fused preload reads weights,
+  whatever their rows). OS: DIM cycles per
   (i, j, k) block. Mesh drain (``lat_mesh_drain``) before the stores of an output tile.
 * DMA. Per DRAM row and instruction, requests of at most ``dma_max_request_bytes``,
   each costing max(bus beats, bytes / mem_bytes_per_cycle, (mem_latency + beats) /
@@ -25,8 +26,8 @@ fused preload+computes, steps, ...) are the product terms of ``terms.py``. Model
   per col tile unless input-stationary, B once per pix tile unless weight-stationary;
   bias (int32) and residual (int8) into the accumulator once per output tile (loop
   form; the fine form keeps a bias block of DIM broadcast rows per column tile and adds
-  it as the D operand: DIM cycles for the pairs of an output tile's first reduction
-  block, see ``space.py``); partial
+  it as the D operand of the pairs of an output tile's first reduction block, which costs
+  them nothing extra: as many bias rows as A rows, see ``space.py``); partial
   sums spilled (int32 out) and reloaded (int32 in) between visits when the reduction
   is not innermost; the int8 result stored once.
 * Issue. Fine form: the host issues every mvin, mvout, preload and compute (OS: one
@@ -213,8 +214,6 @@ class Model:
                 comp, pair_instrs = {"cmp_main": 1, "cmp_extra": 1}, {"triples": 2}
             else:
                 comp, pair_instrs = {"cmp_os": 1}, {"triples": 1, "ij": 1}
-            if d_bias:
-                comp["cmp_d"] = 1
             add("pro_epi", {"const": 2 * L + drain, "P_A": 1, "P_B": 1, "P_Z": 1.0 * (bias and not d_bias),
                             "P_Zd": t.dim * d_bias, "P_Q": 1.0 * residual, "E_C": 1})
             add("load", load, load_sp)

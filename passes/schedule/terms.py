@@ -119,10 +119,6 @@ def _single_features(size: int, tile: int, target: Target, dma: DmaRates, depthw
         q, r = divmod(v, dim)
         return q * max(dim, cmin) + (max(r, cmin) if r else 0)
 
-    def d_rows(v):  # extra cycles of the v rows' pairs reading D: DIM each, not max(rows, cmin)
-        q, r = divmod(v, dim)
-        return q * (dim - max(dim, cmin)) + (dim - max(r, cmin) if r else 0)
-
     def diag(v, g):  # sum over the DIM channel blocks of v channels of g(block size)
         q, r = divmod(v, dim)
         return q * g(dim) + (g(r) if r else 0)
@@ -133,7 +129,6 @@ def _single_features(size: int, tile: int, target: Target, dma: DmaRates, depthw
         "first_blk": float(ceil(t / dim)),
         "first_pad": float(ceil(t / dim) * dim),
         "rows_ws": _over_tiles(D, t, ws_rows),
-        "rows_d": _over_tiles(D, t, d_rows),
         "blkdim": _over_tiles(D, t, lambda v: ceil(v / dim) * dim),
         "rc_in": dma.rows_over_tiles(D, t, e_in, sb),
         "ch_in": _over_tiles(D, t, lambda v: ceil(v / (sb * dim))),
@@ -229,8 +224,9 @@ def _extra_table(o_size: int, o_cands: list[int], r_size: int, r_cands: list[int
     reduction blocks of the weight-preload surcharge.
 
     The first fused preload+compute of each (column block, reduction block) in a tile
-    costs max(rows0, k_rows, cmin) instead of max(rows0, cmin), rows0 = min(DIM, A rows
-    of the tile's first block).
+    reads new weights, and the ExecuteController then feeds DIM rows whatever the weight
+    block's rows: it costs DIM instead of max(rows0, cmin), rows0 = min(DIM, A rows of the
+    tile's first block).
     """
     dim, cmin = target.dim, target.lat_compute_min_cycles
 
@@ -241,8 +237,7 @@ def _extra_table(o_size: int, o_cands: list[int], r_size: int, r_cands: list[int
     G = np.zeros((dim, len(r_cands)))
     for i, tr in enumerate(r_cands):
         for r0 in range(1, dim + 1):
-            G[r0 - 1, i] = _over_tiles(r_size, tr, lambda v: divmod(v, dim)[0] * per(r0, dim)
-                                       + (per(r0, v % dim) if v % dim else 0))
+            G[r0 - 1, i] = _over_tiles(r_size, tr, lambda v: -(-v // dim) * per(r0, dim))
     out = np.zeros((len(r_cands), len(o_cands)))
     for j, to in enumerate(o_cands):
         n_o, rem = trips(o_size, to)
@@ -359,7 +354,6 @@ def term_specs(problem: Problem) -> dict[str, dict]:
         "Zd_mvin_1": {col: "ch_acc_one"},
         "P_Zd": {col: "first_rc_acc_hit"},
         # D pairs (first reduction block and kernel position of an output tile) cost DIM
-        "cmp_d": {**({} if kind == "matmul" else {"b": "sum", "oh": "sum"}), a_pixdim: "rows_d", col: "blk"},
         "dwblk": {col: "first_blk"} if kind == "depthwise" else {},
     }
     # elements of the first reduction tile of each visit (a loop that follows a storing loop)
