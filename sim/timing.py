@@ -345,13 +345,17 @@ class _Sim:
             plan = self.mvout_plans[key] = self.dma.plan(rows, nbytes, misses, dram, stride)
         lines = self.dma.lines(dram, rows, stride, nbytes)
         free, done = self.dma.run_plan(start + read_lat, plan + lines, True)
+        self._stored(start, free, done, reads, "mvout")
+
+    def _stored(self, start: float, free: float, done: float, reads: list[int], name: str) -> None:
+        """Book a move-out that occupies the store controller until ``free`` and is done at ``done``."""
         self.unit_free[ST] = free
         self.dma_cmds[ST].append(done)
         self.busy["store"].add(start, done)
         self.record(ST, reads, [], done)
         self.finish(ST, start, done)
         if self.trace:
-            self.events.append(("store", "mvout", start, done))
+            self.events.append(("store", name, start, done))
 
     def mvout_pooled(self, i: int, rs2: int, gen: bool, pool: tuple) -> None:
         """A pooled move-out (StoreController's ``pooling`` state): one request per window
@@ -378,13 +382,7 @@ class _Sim:
         gen_end = start + requests  # the controller's last request
         lat, beats = plan[8], plan[9]
         done = max(done, gen_end + read_lat + lat + beats)  # the last pixel's write follows its last read
-        self.unit_free[ST] = max(free, gen_end)
-        self.dma_cmds[ST].append(done)
-        self.busy["store"].add(start, done)
-        self.record(ST, reads, [], done)
-        self.finish(ST, start, done)
-        if self.trace:
-            self.events.append(("store", "mvout_pooled", start, done))
+        self._stored(start, max(free, gen_end), done, reads, "mvout_pooled")
 
     def _pooled_decode(self, rs2: int, pool: tuple) -> tuple:
         """(blocks the windows read, accumulator bank, bytes per pooled pixel) of a pooled mvout."""
