@@ -3,12 +3,20 @@ them on) turned into the tiling pass's ``force`` dict, with one-line errors."""
 
 from __future__ import annotations
 
+from xdsl.dialects.builtin import StringAttr
+
 from gemforge.errors import GemforgeError
 from gemforge.passes._tiling_im2col import FORM as IM2COL
 
 
 class TilingError(GemforgeError):
     """A graph op the tiling pass cannot lower (one line, names the op)."""
+
+
+def op_label(op) -> str:
+    """How a TilingError names ``op``: its op name and its ``layer`` attribute, if any."""
+    name = op.attributes.get("layer")
+    return f"{op.name}{' ' + repr(name.data) if isinstance(name, StringAttr) else ''}"
 
 
 def parse_tiles(text: str) -> dict[str, int]:
