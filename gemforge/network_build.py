@@ -269,10 +269,12 @@ class NetworkBuilder:
             name = self.node_name(op)
             if isinstance(op, G.Conv2DOp | G.MatmulOp):
                 self.accelerator(op, name)
-            elif isinstance(op, G.MaxPoolOp) and pool_placement(op, self.schedule) is None:
-                self.accelerator(op, name)  # Gemmini's pooled move-out (gemforge/network_pool.py)
             elif isinstance(op, G.MaxPoolOp):
-                self.host(op, name, pool_placement(op, self.schedule))
+                why = pool_placement(op, self.schedule)  # None: Gemmini's pooled move-out (network_pool.py)
+                if why is None:
+                    self.accelerator(op, name)
+                else:
+                    self.host(op, name, why)
             else:
                 self.host(op, name, "no accelerator lowering for this op")
         self._finish_outputs()
