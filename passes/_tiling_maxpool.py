@@ -34,6 +34,7 @@ from gemforge.dialects.tile import AllocOp, LoadOp, MemorySpace, StoreOp
 from gemforge.dialects.tile_store import Pool
 from gemforge.passes._tiling_nest import Builder, Lin, Point, TiledDim, emit_nest
 from gemforge.passes._tiling_options import TilingError
+from gemforge.passes.schedule.terms import DmaRates
 from gemforge.target import Target
 
 NONNEGATIVE_ATTR = "gemforge.nonnegative_input"
@@ -142,21 +143,14 @@ class MaxPoolTiler:
                 best = (key, tp, tq)
         return None if best is None else (best[1], best[2], best[0][0])
 
-    def _load_interval(self, nbytes: int) -> float:
-        """Cycles per pixel of a move-in of ``nbytes``-byte rows from DRAM, as ``sim/dma.py``
-        prices requests (latency over the requests in flight, bandwidth, beats)."""
-        t = self.t
-        reqs = -(-nbytes // t.dma_max_request_bytes)
-        beats = -(-min(nbytes, t.dma_max_request_bytes) // t.dma_bus_bytes)
-        return reqs * max(beats, (t.mem_latency_cycles + beats) / t.dma_max_inflight,
-                          min(nbytes, t.dma_max_request_bytes) / t.mem_bytes_per_cycle)
-
     def _plan(self, label: str) -> tuple[int, int, int]:
         """(channel tile, pooled-row tile, pooled-column tile): wider channel tiles move
         each pixel in fewer, larger DMA requests but leave room for smaller spatial tiles
-        (more halo); the cheapest load by :meth:`_load_interval`, preferring a buffer that
-        fits half the accumulator (so ``double-buffer`` can ping-pong it)."""
+        (more halo); the cheapest load (the cost model's DMA price of one pixel's row,
+        ``DmaRates.chunk``), preferring a buffer that fits half the accumulator (so
+        ``double-buffer`` can ping-pong it)."""
         t, dim = self.t, self.t.dim
+        dma = DmaRates(t)
         widest = min(t.dma_max_spad_mvin_blocks, -(-self.c // dim)) * dim
         for budget in (t.acc_rows // 2, t.acc_rows):
             best = None
@@ -167,7 +161,7 @@ class MaxPoolTiler:
                 if plan is None:
                     continue
                 tp, tq, pixels = plan
-                cost = pixels * -(-self.c // cw) * self._load_interval(cw * t.input_bytes)
+                cost = pixels * -(-self.c // cw) * dma.chunk(cw * t.input_bytes)
                 if best is None or cost < best[0]:
                     best = (cost, cw, tp, tq)
             if best is not None:
