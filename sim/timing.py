@@ -328,15 +328,9 @@ class _Sim:
         static = self.mvout_static.get(rs2)  # a tile's move-outs recur with the same operand
         if static is None:
             static = self.mvout_static[rs2] = self._mvout_decode(rs2)
-        reads, is_acc, read_lat, bank, rows, nbytes = static
-        ti = self.issue(i, ST, gen)
-        start = max(self.dispatch_floor(ST, ti), self.deps(ST, reads, []), self.dma_cmds[ST][0])
-        if is_acc:
-            ws, we = self.ex_acc_w[bank]
-            if ws < start + rows and start < we:  # the execute unit wins the accumulator port
-                start = we
-        dram, stride = int(self.s.rs1[i]), self.m.mvout_info.get(i, (0,))[0]
-        misses = self.misses.get(i) if self.misses else None
+        reads, read_lat, bank, rows, nbytes = static
+        start = self._store_start(i, gen, reads, bank, rows)
+        dram, stride, misses = self._store_dram(i)
         mreq = self.dma.max_req
         key = (rows, nbytes, misses, dram % mreq, stride % mreq,  # all a plan depends on
                stride if stride < self.dma.line else -1)
@@ -346,6 +340,23 @@ class _Sim:
         lines = self.dma.lines(dram, rows, stride, nbytes)
         free, done = self.dma.run_plan(start + read_lat, plan + lines, True)
         self._stored(start, free, done, reads, "mvout")
+
+    def _store_start(self, i: int, gen: bool, reads: list[int], bank: int, span: float) -> float:
+        """When move-out ``i`` starts: after its issue, the earlier writes of the blocks it
+        reads and a free DMA-command slot; reading accumulator ``bank`` (-1: the scratchpad)
+        for ``span`` cycles, after the execute unit's writes to that bank (they win the port)."""
+        ti = self.issue(i, ST, gen)
+        start = max(self.dispatch_floor(ST, ti), self.deps(ST, reads, []), self.dma_cmds[ST][0])
+        if bank >= 0:
+            ws, we = self.ex_acc_w[bank]
+            if ws < start + span and start < we:
+                start = we
+        return start
+
+    def _store_dram(self, i: int) -> tuple[int, int, int | None]:
+        """(DRAM address, DRAM row stride, L2-missing lines) of move-out ``i``."""
+        misses = self.misses.get(i) if self.misses else None
+        return int(self.s.rs1[i]), self.m.mvout_info.get(i, (0,))[0], misses
 
     def _stored(self, start: float, free: float, done: float, reads: list[int], name: str) -> None:
         """Book a move-out that occupies the store controller until ``free`` and is done at ``done``."""
@@ -367,13 +378,8 @@ class _Sim:
         reads, bank, nbytes = self._pooled_decode(rs2, pool)
         requests, pixels = porows * pocols * k * k, porows * pocols
         read_lat = t.lat_acc_read + t.lat_acc_scale
-        ti = self.issue(i, ST, gen)
-        start = max(self.dispatch_floor(ST, ti), self.deps(ST, reads, []), self.dma_cmds[ST][0])
-        ws, we = self.ex_acc_w[bank]
-        if ws < start + requests and start < we:  # the execute unit wins the accumulator port
-            start = we
-        dram, stride = int(self.s.rs1[i]), self.m.mvout_info.get(i, (0,))[0]
-        misses = self.misses.get(i) if self.misses else None
+        start = self._store_start(i, gen, reads, bank, requests)
+        dram, stride, misses = self._store_dram(i)
         # The writes as ``pixels`` rows ``stride`` apart (exact when pool_out_dim == pocols).
         plan = self.dma.plan(pixels, nbytes, misses, dram, stride)
         line = self.dma.line
@@ -399,7 +405,7 @@ class _Sim:
         return got
 
     def _mvout_decode(self, rs2: int) -> tuple:
-        """(blocks read, from the accumulator, read latency, accumulator bank, rows, bytes per row)."""
+        """(blocks read, read latency, accumulator bank (-1: a scratchpad read), rows, bytes per row)."""
         t = self.t
         addr, rows, cols = rs2 & 0xFFFFFFFF, rs2 >> 48, (rs2 >> 32) & 0xFFFF
         loc = self.decoder(addr)
@@ -410,7 +416,7 @@ class _Sim:
             eb = t.acc_bytes if loc.read_full else t.input_bytes
         else:
             read_lat, bank, eb = t.lat_spad_read, -1, t.input_bytes
-        return reads, loc.is_acc, read_lat, bank, rows, cols * eb
+        return reads, read_lat, bank, rows, cols * eb
 
     def _result(self) -> Timing:
         res = Timing()
