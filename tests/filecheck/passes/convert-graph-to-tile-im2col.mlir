@@ -1,4 +1,5 @@
 // RUN: %opt %s -p 'convert-graph-to-tile{form=im2col}' | filecheck %s
+// Exercises passes/_tiling_conv_forms.py (im2col_conv, forced).
 
 // The im2col form of a 3x3 stride-2 pad-1 conv with 3 input channels over a 5x9 image
 // (output 3x5): one mvin per kernel row reads the 9-byte (kx, c) windows of the interior

@@ -1,4 +1,5 @@
 // RUN: %opt %s -p 'convert-graph-to-tile{tiles="oh=5,ow=8"}' | filecheck %s
+// Exercises passes/_tiling_pooled.py (the pooled conv's checks and geometry).
 
 // A 3x3 conv with a fused 3x3/2 max pool (padding 1) after ReLU, as ResNet's stem: one
 // LOOP_CONV_WS per pooled tile, pooling on the loop's move-outs. The forced tile of 5 x 8

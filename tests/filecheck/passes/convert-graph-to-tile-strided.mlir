@@ -1,4 +1,5 @@
 // RUN: %opt %s -p 'convert-graph-to-tile{tiles="oh=1" form=fine}' | filecheck %s
+// Exercises passes/_tiling_conv_forms.py (strided_pointwise_conv).
 
 // A 1x1 stride-2 conv over a 4x6 image reads only every second pixel of every second
 // row: the input is viewed as [N*H/2, 2, W/2, 2*C] (pixel (oh, ow) at [oh, 0, ow, 0:C])

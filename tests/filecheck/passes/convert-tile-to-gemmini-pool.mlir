@@ -1,4 +1,5 @@
 // RUN: %opt %s --split-input-file -p convert-tile-to-gemmini | filecheck %s
+// Exercises passes/_lowering_pool.py (the pooled store's instruction selection).
 
 // A pooled tile.store is Gemmini's pooled move-out: a config_st with the pool fields (window,
 // stride, pads, the pooled rows x cols written, the unpooled view's rows x cols, the DRAM

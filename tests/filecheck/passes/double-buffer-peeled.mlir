@@ -1,4 +1,5 @@
 // RUN: %opt %s -p 'double-buffer{target=gemmini-default}' | filecheck %s
+// Exercises passes/_double_buffer_legality.py (which loads of a peeled tile may be prefetched).
 
 // A tile peeled into its own buffers at the top of a loop body (as convert-graph-to-tile
 // emits border tiles), its window filled by two loads (the image part and the zero halo):
