@@ -2,7 +2,10 @@
 
 Each supported kind has a writer returning the function body; the semantics are those
 of the simulator's numpy kernels (``gemforge.sim.host``), element for element.
-A kind without a writer is a CBackendError naming the op.
+A kind without a writer is a CBackendError naming the op. Writers of the whole-network
+``graph.*`` kinds live in c_host_graph (data movement), c_host_graph_math (add, relu, requantize,
+reshape, global_avgpool, matmul), c_host_conv, c_host_float (lrn, channel_affine) and c_host_softmax;
+every kind of ``gemforge.sim.host.KERNELS`` has one.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from gemforge.backends.gemmini.program import HostOp, Program
 
 KernelWriter = Callable[[HostOp, ImageLayout, Program], list[str]]
 WRITERS: dict[str, KernelWriter] = {}
+KIND_HELPERS: dict[str, list[str]] = {}  # C functions a kind's kernels call, emitted once when the kind is used
 
 
 def supported_kinds() -> list[str]:
@@ -238,9 +242,13 @@ def runtime_helpers(kinds: set[str]) -> list[str]:
                   f"  return v <= (double){lo} ? {lo} : v >= (double){hi} ? {hi} : ({ct})v;",
                   "}",
                   f"#define gf_lowest_{ct} {lo}"]
+    for kind in sorted(set(kinds) & set(KIND_HELPERS)):
+        lines += KIND_HELPERS[kind]
     return lines
 
 
 from gemforge.backends.gemmini import c_host_graph as _c_host_graph  # noqa: E402,F401  (graph-op kernels)
 from gemforge.backends.gemmini import c_host_float as _c_host_float  # noqa: E402,F401  (lrn, channel_affine)
 from gemforge.backends.gemmini import c_host_conv as _c_host_conv  # noqa: E402,F401  (host graph.conv2d)
+from gemforge.backends.gemmini import c_host_graph_math as _c_host_graph_math  # noqa: E402,F401  (add, matmul, ...)
+from gemforge.backends.gemmini import c_host_softmax as _c_host_softmax  # noqa: E402,F401  (graph.softmax)
