@@ -94,8 +94,8 @@ _CHOSEN: list = []  # the schedules it lowered
 def install_schedule_probe() -> bool:
     """Record every scheduler call of the tiling pass and the schedules it chose to lower.
 
-    The pass imports the scheduler as ``run_scheduler`` and may call it several times
-    per op (e.g. once per code form), keeping one result: wrapping ``run_scheduler``
+    The pass (and its helper modules) import the scheduler as ``run_scheduler`` and may call
+    it several times per op (e.g. once per code form), keeping one result: wrapping ``run_scheduler``
     gives the calls (time, cost), wrapping ``_FunctionTiler.schedule`` the choice, so
     the benchmark never duplicates the pass's rules. Returns False if the pass no
     longer has ``run_scheduler`` (the caller then reschedules the layer itself).
@@ -118,7 +118,12 @@ def install_schedule_probe() -> bool:
         return out
 
     probe._gemforge_probe = True
-    cgt.run_scheduler = probe
+    # Every tiling module that imported the scheduler under that name (the conv forms
+    # price im2col with their own reference) gets the wrapper, or its calls go unseen.
+    import sys
+    for name, module in list(sys.modules.items()):
+        if name.startswith("gemforge.passes") and getattr(module, "run_scheduler", None) is orig:
+            module.run_scheduler = probe
     tiler = getattr(cgt, "_FunctionTiler", None)
     for name in ("schedule", "lowered"):  # lowered: a schedule priced for another lowering path
         choose = getattr(tiler, name, None)

@@ -10,6 +10,7 @@ CSV = """suite,name,op,batch,in_h,in_w,in_c,out_c,kernel_h,kernel_w,stride,pad,g
 tiny,mm_64x64x32,matmul,1,64,1,64,32,1,1,1,0,1
 tiny,conv_8x8_16to32_k3,conv2d,1,8,8,16,32,3,3,1,1,1
 small,dw_8x8_32_k3_s2,depthwise_conv2d,1,8,8,32,32,3,3,2,1,32
+small,stem_32x32_3to16_k3_s2,conv2d,1,32,32,3,16,3,3,2,1,1
 """
 LAYER_KEYS = {"suite", "name", "gemforge_cycles", "library_cycles", "roofline_cycles", "bit_exact",
               "schedule_seconds", "cost_model_error"}
@@ -23,7 +24,8 @@ def test_layers_benchmark_on_tiny_csv(tmp_path):
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(out.read_text())
     rows = doc["layers"]
-    assert [r["name"] for r in rows] == ["mm_64x64x32", "conv_8x8_16to32_k3", "dw_8x8_32_k3_s2"]
+    # the stem conv takes the im2col form, which a helper module of the pass schedules
+    assert [r["name"] for r in rows] == ["mm_64x64x32", "conv_8x8_16to32_k3", "dw_8x8_32_k3_s2", "stem_32x32_3to16_k3_s2"]
     for r in rows:
         assert LAYER_KEYS <= r.keys()
         assert r["bit_exact"] is True, r
@@ -40,11 +42,11 @@ def test_layers_benchmark_on_tiny_csv(tmp_path):
     assert rows[0]["roofline_cycles"] == 1040
     suites = doc["summary"]["suites"]
     assert set(suites) == {"tiny", "small", "all"}
-    assert suites["tiny"]["layers"] == 2 and suites["all"]["bit_exact"] == 3
+    assert suites["tiny"]["layers"] == 2 and suites["all"]["bit_exact"] == 4
     valid = [r for r in rows if r["bit_exact"] and r["library_bit_exact"]]
     assert suites["all"]["speedup_layers"] == len(valid)
     assert suites["all"]["slower_than_library"] == sum(r["library_cycles"] < r["gemforge_cycles"] for r in valid)
-    assert "geomean speedup over library" in proc.stdout and "[3/3]" in proc.stderr
+    assert "geomean speedup over library" in proc.stdout and "[4/4]" in proc.stderr
 
 
 def test_layers_benchmark_bad_csv_is_one_line(tmp_path):
