@@ -116,6 +116,8 @@ def _copy(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
 @_writer("relu")
 def _relu_kernel(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
     src, dst, dt, n = _unary(op, lay, program)
+    if "float" in (dt, _in_out(op, lay, program)[0][1]):  # np.maximum keeps NaN: graph.relu's float path
+        return WRITERS["graph.relu"](op, lay, program)
     return [f"for (size_t i = 0; i < {n}; i++) {dst}[i] = ({dt})({src}[i] > 0 ? {src}[i] : 0);"]
 
 
