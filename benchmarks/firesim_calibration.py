@@ -93,6 +93,9 @@ def main(argv=None) -> int:
     ap.add_argument("--bias", action="store_true", help="compile the layers with a bias. The CSV does not say; the "
                     "default (no bias) is what the matmul rows support: with the library's stride-0 bias rows the "
                     "small matmuls would move 2-3x the bytes their measured cycles allow")
+    ap.add_argument("--operand-reuse", action="store_true", help="compile with the current library's operand reuse "
+                    "(a_spad_id / b_spad_id, gemmini-rocc-tests since 2023-05-11). The default models the library the "
+                    "FireSim runs used (Chipyard 1.9.x, without it); see calibration.py")
     ap.add_argument("--workers", type=int, default=1, help="layers simulated in parallel")
     ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = ap.parse_args(argv)
@@ -102,8 +105,7 @@ def main(argv=None) -> int:
         t0 = time.time()
         progress = None if args.quiet else (lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", file=sys.stderr))
         results = evaluate(rows, target, seed=args.seed, max_tiles=args.max_tiles or None, workers=args.workers,
-                           bias=args.bias,
-                           progress=progress)
+                           bias=args.bias, operand_reuse=args.operand_reuse, progress=progress)
     except GemforgeError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -116,11 +118,12 @@ def main(argv=None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({"csv": str(Path(args.csv).resolve()), "target": target.name,
                                                "max_tiles": args.max_tiles, "bias": args.bias,
-                                               "summary": summary, "rows": [r.as_dict() for r in results]}, indent=1))
+                                               "operand_reuse": args.operand_reuse, "summary": summary, "rows": [r.as_dict() for r in results]}, indent=1))
         print(f"wrote {args.json}")
     if args.summary_json:
         Path(args.summary_json).write_text(json.dumps({"target": target.name, "max_tiles": args.max_tiles,
-                                                       "bias": args.bias, "summary": summary}, indent=1))
+                                                       "bias": args.bias, "operand_reuse": args.operand_reuse,
+                                                       "summary": summary}, indent=1))
         print(f"wrote {args.summary_json}")
     if args.plot:
         plot(results, summary, args.plot)

@@ -87,17 +87,19 @@ def calibration_section(data: dict) -> list[str]:
 
 # Why the worst layers are worst: what the investigation of issue #4 found (see the closing
 # notes); update it with the findings, not with the numbers (those come from the JSON).
-WHY_WORST = ("Why: the execute, reservation-station, loop-unroller and DMA rules follow the Gemmini RTL "
-             "(checked line by line), so what is left is the memory system outside Gemmini. The FireSim "
-             "recipe for Gemmini of that time (FASED DDR3 FR-FCFS behind a 4 MiB last-level-cache model, "
-             "everything at 1 GHz) was read, but a model faithful to that LLC (one state machine, 128 B "
-             "blocks) raises MAPE to 22.5% cold and 19.2% warm: the hardware streams dense weights faster "
-             "than that LLC allows (1.66 MB at 6 B/cycle in c256_k720_2x2), so the runs' runtime memory "
-             "settings differed and are not published. The under-predicted layers read DRAM rows far apart "
-             "(1 KiB or more between rows: 1x1 convolutions with 1024-2048 input channels, 7x7 and 14x14 "
-             "output tiles) or many short unaligned rows (36 output channels); the hardware moves their "
-             "bytes at 1.7-2.4 B/cycle, while it delivers dense weight rows at up to 7.5 B/cycle. One "
-             "memory model with global parameters does not fit both.")
+WHY_WORST = ("Which library: the FireSim runs (DOSA, mid-2023, Chipyard 1.9.x) used gemmini-rocc-tests of "
+             "March 2023, before operand reuse (a_spad_id / b_spad_id, added 2023-05-11), so the calibration "
+             "compiles the baseline without it (`--operand-reuse` for the current library: MAPE 18.0%). "
+             "Why the worst are worst: the execute, reservation-station, loop-unroller and DMA rules follow the "
+             "Gemmini RTL of that Chipyard (checked line by line), so what is left is the memory system outside "
+             "Gemmini. That recipe (FASED DDR3 FR-FCFS behind a 4 MiB last-level-cache model, everything at "
+             "1 GHz) was read, but a model faithful to that LLC (one state machine, 128 B blocks) raises MAPE "
+             "to 22.5% cold and 19.2% warm: the hardware streams dense weights faster than that LLC allows "
+             "(1.66 MB at 6 B/cycle in c256_k720_2x2), so the runs' runtime memory settings differed and are "
+             "not published. The under-predicted layers read DRAM rows far apart (1 KiB or more between rows: "
+             "1x1 convolutions with 1024-2048 input channels) or many short unaligned rows (36 output "
+             "channels); the hardware moves their bytes at 0.6-2.2 B/cycle, while it delivers dense weight "
+             "rows at up to 7.5 B/cycle. One memory model with global parameters does not fit both.")
 
 
 def throughput_section(data: dict) -> list[str]:

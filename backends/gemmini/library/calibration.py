@@ -12,6 +12,15 @@ none: with a bias the library moves the bias in as stride-0 rows of the whole ou
 matmuls leave no room for that traffic (MAPE over the 15 matmul rows 31% with a bias,
 16% without, all else equal); the 111 convolution rows hardly discriminate (19.8% with,
 20.7% without: their bias is a few stride-0 rows served by the L2).
+
+Library version: operand reuse (``a_spad_id`` / ``b_spad_id``: an input or weight tile that
+fits in two tiles stays in the scratchpad and is passed as NULL afterwards) entered
+gemmini-rocc-tests on 2023-05-11 (commit bd7de20) and Chipyard with 1.10.0 (2023-07-09).
+The FireSim runs of the CSV are DOSA's (mid-2023, FireSim 1.16 / Chipyard 1.9.x, whose
+gemmini-rocc-tests is 13e7e1f of 2023-03-12, without it), so the scripts compile the
+baseline without operand reuse by default (``operand_reuse=False``; MAPE 16.6% against
+18.0% with it, all else equal). The library baseline of the compiler comparisons
+(``--schedule library``) keeps the current library's reuse: the stronger opponent.
 """
 
 from __future__ import annotations
@@ -105,7 +114,8 @@ def tile_window(program: Program, first: int, stop: int) -> Program:
 WINDOWS = 4  # steady-state windows per sampled layer
 
 
-def simulate_layer(layer, target: Target, seed: int = 0, max_tiles: int | None = None, bias: bool = True) -> tuple[float, int]:
+def simulate_layer(layer, target: Target, seed: int = 0, max_tiles: int | None = None, bias: bool = True,
+                   operand_reuse: bool = False) -> tuple[float, int]:
     """(simulated cycles, tiles) of the library's program for ``layer`` on random int8 data.
 
     With ``max_tiles``, a layer with more tiles is estimated from :data:`WINDOWS` windows of
@@ -118,7 +128,7 @@ def simulate_layer(layer, target: Target, seed: int = 0, max_tiles: int | None =
     """
     from gemforge import sim
 
-    program, info = compile_layer(layer, target, seed=seed, bias=bias)
+    program, info = compile_layer(layer, target, seed=seed, bias=bias, operand_reuse=operand_reuse)
     rng = np.random.default_rng(seed + 1)
     x = rng.integers(-128, 128, size=layer.input_shape, dtype=np.int8)
     n = info.tiles
@@ -135,30 +145,32 @@ def simulate_layer(layer, target: Target, seed: int = 0, max_tiles: int | None =
     return float(total), n
 
 
-def _simulate_or_error(layer, target, seed, max_tiles, bias) -> tuple[float | None, int, str | None]:
+def _simulate_or_error(layer, target, seed, max_tiles, bias, reuse) -> tuple[float | None, int, str | None]:
     try:
-        cycles, tiles = simulate_layer(layer, target, seed, max_tiles, bias)
+        cycles, tiles = simulate_layer(layer, target, seed, max_tiles, bias, reuse)
         return cycles, tiles, None
     except GemforgeError as e:  # e.g. an instruction the simulator does not support yet
         return None, compile_layer(layer, target, seed=seed)[1].tiles, str(e).splitlines()[0]
 
 
 def evaluate(rows: list[FiresimRow], target: Target, seed: int = 0, max_tiles: int | None = None, workers: int = 1,
-             bias: bool = True, progress: Callable[[str], None] | None = None) -> list[RowResult]:
-    """Tile, check and simulate every row (each distinct layer once, ``workers`` in parallel)."""
+             bias: bool = True, progress: Callable[[str], None] | None = None,
+             operand_reuse: bool = False) -> list[RowResult]:
+    """Tile, check and simulate every row (each distinct layer once, ``workers`` in parallel);
+    ``operand_reuse``: compile with the current library's operand reuse (see the module doc)."""
     tilings = [auto_tiling(row.layer, target) for row in rows]
     todo = list(dict.fromkeys(row.layer for row in rows))
     cache: dict = {}
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
-            futures = {pool.submit(_simulate_or_error, lay, target, seed, max_tiles, bias): lay for lay in todo}
+            futures = {pool.submit(_simulate_or_error, lay, target, seed, max_tiles, bias, operand_reuse): lay for lay in todo}
             for fut in as_completed(futures):
                 cache[futures[fut]] = fut.result()
                 if progress:
                     progress(f"simulated {futures[fut].name}: {cache[futures[fut]][0]} cycles")
     else:
         for lay in todo:
-            cache[lay] = _simulate_or_error(lay, target, seed, max_tiles, bias)
+            cache[lay] = _simulate_or_error(lay, target, seed, max_tiles, bias, operand_reuse)
             if progress:
                 progress(f"simulated {lay.name}: {cache[lay][0]} cycles")
     out = []
