@@ -112,6 +112,8 @@ def main(argv=None) -> int:
     summary = summarize(results)
     summary["worst"] = worst_layers(results)
     print_table(results, summary)
+    print(f"baseline: the vendor library {'with' if args.operand_reuse else 'without'} operand reuse "
+          f"(the measured runs had none; --operand-reuse), {'with' if args.bias else 'no'} bias (--bias)")
     for out in (args.json, args.summary_json, args.plot):
         if out:
             Path(out).parent.mkdir(parents=True, exist_ok=True)
