@@ -18,13 +18,14 @@ from gemforge.sim.memory import row_view, take_rows
 
 
 def accumulate_pairs(m: Machine, spad_v, a_idx, a_mask, W, wsel, c_row, c_rows, c_cols, accum, c_garb,
-                     full: bool, rmask):
+                     full: bool, rmask, d=None):
     """The common cases of ``exec_ops.batch``: every pair writes inside DIM rows from its
     C address, and either all pairs accumulate (any tile sizes, blocks may overlap) or the
     tiles are full and blocks are equal or disjoint (then a block's pairs before its last
     overwrite drop out and the overwrite starts from 0).  Operands: scratchpad rows
     ``a_idx`` of ``spad_v`` (a row view) zeroed outside ``a_mask`` (None: full tiles; else
-    see :func:`mask_a`), weights ``W[wsel]``.  Returns None when not applicable (nothing changed), False for an
+    see :func:`mask_a`), weights ``W[wsel]``, D operands ``d`` (``exec_bias.gather_d``;
+    None: all GARBAGE).  Returns None when not applicable (nothing changed), False for an
     uninitialised read (nothing changed), True when done."""
     dim, ar = m.dim, m.ar
     live = ~c_garb
@@ -59,6 +60,13 @@ def accumulate_pairs(m: Machine, spad_v, a_idx, a_mask, W, wsel, c_row, c_rows, 
     sel = np.flatnonzero(keep)
     if len(sel):
         _grouped(m, spad_v, a_idx, a_mask, W, wsel, w_mask, sel, c_row[sel])
+    if d is not None:  # the kept pairs' D, inside their C tiles, adds to their blocks
+        dsel, D = d
+        k = keep[dsel]
+        if k.any():
+            dsel, D = dsel[k], D[k]
+            D *= (ar < c_rows[dsel, None])[:, :, None] & (ar < c_cols[dsel, None])[:, None, :]
+            add_block_sums(m, c_row[dsel], D)
     if zero_rows is not None:
         m.acc_ok[zero_rows] = True
     return True

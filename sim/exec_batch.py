@@ -42,7 +42,9 @@ def gather_common(m: Machine, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2) -> 
     garbage = ((addr >> 29) == 7) & ((addr & dmask) == dmask)
     b_row, c_row, a_row = row
     b_garb = garbage[0]
-    c = addr[1]
+    c, d = addr[1], np.asarray(cmp_rs2).astype(np.int64) & 0xFFFFFFFF
+    if not (((d >> 29) == 7) & ((d & dmask) == dmask)).all():  # D is read in exec_ops.batch only
+        return None
     if garbage[1].any() or not ((c >> 31) == 1).all() or not (((c >> 30) & 1) == 1).all() or ((c >> 26) & 7).any():
         return None
     a_stride = m.ex["a_stride"]

@@ -16,8 +16,9 @@ transposed block (rows = logical cols).  Operand rows beyond the given rows/cols
 
 :func:`run_batch` does a whole run of WS pairs with one gather and one matmul (exact for
 these integer ranges) when nothing in the run reads what it writes; the interpreter sends
-it runs with D garbage, C in the accumulator (or garbage), B in the scratchpad, WS without
-transposes and unit strides (``interpret.PairInfo.batchable``).
+it runs with C in the accumulator (or garbage), B in the scratchpad, D anywhere (gathered
+by ``exec_bias.gather_d``), WS without transposes and unit strides
+(``interpret.PairInfo.batchable``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import numpy as np
 from gemforge.backends.gemmini import isa
 from gemforge.sim.functional import Machine, rounding_shift, wrap32
 from gemforge.sim.exec_accum import accumulate_pairs, mask_a, matmul_accumulate  # noqa: F401 (public here)
+from gemforge.sim.exec_bias import gather_d
 from gemforge.sim.memory import Local, take_rows
 
 
@@ -182,8 +184,11 @@ def batch(m: Machine, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2, versio
     accum = ((addr[1] >> 30) & 1).astype(bool)
     c_idx = c_row[:, None] + ar
     rmask = (ar < c_rows[:, None]) & ~c_garb[:, None]
+    d = gather_d(m, idx, cmp_rs2, c_row[~c_garb], c_rows[~c_garb], versions)
+    if d is False:
+        return False
     wsel = np.cumsum(flip)  # the weights of each pair: W[wsel]
-    done = accumulate_pairs(m, spad, a_idx, a_mask, W, wsel, c_row, c_rows, c_cols, accum, c_garb, full, rmask)
+    done = accumulate_pairs(m, spad, a_idx, a_mask, W, wsel, c_row, c_rows, c_cols, accum, c_garb, full, rmask, d)
     if done is not None:
         if done and len(fl):
             m.weights = W[-1].astype(np.int64)
@@ -195,6 +200,8 @@ def batch(m: Machine, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2, versio
     if len(fl):
         m.weights = W[-1].astype(np.int64)
     res = res.astype(np.int64)
+    if d is not None:
+        res[d[0]] += d[1]
     live_rows = np.sort(c_row[~c_garb])
     if len(live_rows) < 2 or (np.diff(live_rows) >= dim).all():
         # Every accumulator row is written at most once: gather, update, scatter.

@@ -177,9 +177,12 @@ class PairInfo:
         b, b_g, self.b_row = parts(stream.rs1[self.first])
         c, c_g, self.c_row = parts(stream.rs2[self.first])
         _, _, self.a_row = parts(stream.rs1[self.first + 1])
-        _, d_g, _ = parts(stream.rs2[self.first + 1])
-        # what run_batch needs of the operands: D garbage, C in the accumulator (or garbage), B in the scratchpad
-        self.static_ok = d_g & (((c >> 31) == 1) | c_g) & ((((c >> 26) & 7) == 0) | c_g) & (((b >> 31) == 0) | b_g)
+        d, d_g, self.d_row = parts(stream.rs2[self.first + 1])
+        self.d_acc = (d >> 31) == 1
+        # what run_batch needs of the operands: D without a norm command (exec_bias), C in the
+        # accumulator (or garbage) without one, B in the scratchpad
+        self.static_ok = ((((d >> 26) & 7) == 0) | d_g) & (((c >> 31) == 1) | c_g) & (
+            (((c >> 26) & 7) == 0) | c_g) & (((b >> 31) == 0) | b_g)
 
     def span(self, lo: int, hi: int) -> tuple[int, int]:
         k0 = int(np.searchsorted(self.first, lo))
@@ -195,14 +198,18 @@ class PairInfo:
         return bool(self.static_ok[k0:k1].all())
 
     def mark(self, m: Machine, lo: int, hi: int, reads: np.ndarray, writes: np.ndarray) -> None:
-        """Mark the DIM-row blocks the pairs read (scratchpad: A and B) and write
-        (accumulator: C) -- conservative: every block each operand's rows touch."""
+        """Mark the DIM-row blocks the pairs read (scratchpad: A, B and D) and write or
+        read (accumulator: C and D; a move-in there must wait for the batch) --
+        conservative: every block each operand's rows touch."""
         dim = m.dim
         k0, k1 = self.span(lo, hi)
-        for rows, mask, span in ((self.b_row, reads, dim), (self.a_row, reads, m.ex["a_stride"] * (dim - 1) + 1),
-                                 (self.c_row, writes, dim)):
-            row = rows[k0:k1]
-            row = row[row >= 0]
+        d_acc = self.d_acc[k0:k1]
+        d_row = self.d_row[k0:k1]
+        for rows, mask, span in ((self.b_row[k0:k1], reads, dim),
+                                 (self.a_row[k0:k1], reads, m.ex["a_stride"] * (dim - 1) + 1),
+                                 (self.c_row[k0:k1], writes, dim), (np.where(d_acc, -1, d_row), reads, dim),
+                                 (np.where(d_acc, d_row, -1), writes, dim)):
+            row = rows[rows >= 0]
             mask[np.minimum(row // dim, len(mask) - 1)] = True
             mask[np.minimum((row + span - 1) // dim, len(mask) - 1)] = True
 
