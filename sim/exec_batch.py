@@ -33,17 +33,16 @@ def gather_common(m: Machine, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2) -> 
     """The run's operands if it is the common case (full tiles, A and B in the scratchpad,
     C accumulating into initialised accumulator rows, D garbage); else None."""
     dim, ar = m.dim, m.ar
-    dmask = m.local.data_mask
     regs = np.stack([pre_rs1, pre_rs2, cmp_rs1]).astype(np.int64)
     addr = regs & 0xFFFFFFFF
     if not ((regs >> 48) == dim).all() or not (((regs >> 32) & 0xFFFF) == dim).all():
         return None
     row = addr & ((1 << 26) - 1)
-    garbage = ((addr >> 29) == 7) & ((addr & dmask) == dmask)
+    garbage = m.local.garbage(addr)
     b_row, c_row, a_row = row
     b_garb = garbage[0]
     c, d = addr[1], np.asarray(cmp_rs2).astype(np.int64) & 0xFFFFFFFF
-    if not (((d >> 29) == 7) & ((d & dmask) == dmask)).all():  # D is read in exec_ops.batch only
+    if not m.local.garbage(d).all():  # D is read in exec_ops.batch only
         return None
     if garbage[1].any() or not ((c >> 31) == 1).all() or not (((c >> 30) & 1) == 1).all() or ((c >> 26) & 7).any():
         return None

@@ -28,10 +28,10 @@ def gather_d(m: Machine, idx, cmp_rs2, c_row: np.ndarray, c_rows: np.ndarray, ve
     ``c_row`` / ``c_rows`` the accumulator rows the batch's live C operands write;
     ``versions`` (``exec_region._Versions``) maps scratchpad rows to the region's
     move-ins as they stood at each compute (index + 1)."""
-    dim, ar, dm = m.dim, m.ar, m.local.data_mask
+    dim, ar = m.dim, m.ar
     x = np.asarray(cmp_rs2, np.uint64)
     addr = (x & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    garbage = ((addr >> 29) == 7) & ((addr & dm) == dm)
+    garbage = m.local.garbage(addr)
     sel = np.flatnonzero(~garbage)
     if not len(sel):
         return None

@@ -134,11 +134,10 @@ def batch(m: Machine, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2, versio
     is unusual.  ``versions`` (``exec_region._Versions``) resolves scratchpad reads to
     rows move-ins of the region wrote before the pair (A at idx + 1, B at idx)."""
     dim, ar = m.dim, m.ar
-    dmask = m.local.data_mask
     regs = np.stack([pre_rs1, pre_rs2, cmp_rs1]).astype(np.int64)
     addr, rows, cols = regs & 0xFFFFFFFF, regs >> 48, (regs >> 32) & 0xFFFF
     row = addr & ((1 << 26) - 1)
-    garbage = ((addr >> 29) == 7) & ((addr & dmask) == dmask)
+    garbage = m.local.garbage(addr)
     (b_rows, c_rows, a_rows), (b_cols, c_cols, a_cols) = rows, cols
     (b_row, c_row, a_row), (b_garb, c_garb, _) = row, garbage
     a_stride = m.ex["a_stride"]

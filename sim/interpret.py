@@ -167,11 +167,10 @@ class PairInfo:
 
     def __init__(self, m: Machine, stream: Stream, pair_at: np.ndarray):
         self.first = np.flatnonzero(pair_at[:len(stream)])
-        dm = m.local.data_mask
 
         def parts(x):
             a = (x & np.uint64(0xFFFFFFFF)).astype(np.int64)
-            garbage = ((a >> 29) == 7) & ((a & dm) == dm)
+            garbage = m.local.garbage(a)
             return a, garbage, np.where(garbage, -1, a & ((1 << 26) - 1))
 
         b, b_g, self.b_row = parts(stream.rs1[self.first])

@@ -57,6 +57,10 @@ class LocalDecoder:
         return Local(garbage, bool(addr >> 31 & 1), bool(addr >> 30 & 1), bool(addr >> 29 & 1), (addr >> 26) & 7,
                      addr & ROW_MASK)
 
+    def garbage(self, addr: np.ndarray) -> np.ndarray:
+        """The garbage test of :meth:`__call__` for an int64 array of 32-bit addresses."""
+        return ((addr >> 29) == 7) & ((addr & self.data_mask) == self.data_mask)
+
 
 class InputError(GemforgeError):
     """Bad ``inputs`` given to ``sim.run``."""

@@ -23,7 +23,7 @@ class PairTable:
 
     def __init__(self, sim, pre_idx: np.ndarray):
         s, t, dim = sim.s, sim.t, sim.dim
-        dm, nsb = sim.decoder.data_mask, sim.n_spad_blk
+        nsb = sim.n_spad_blk
         self.first = pre_idx
         p1 = s.rs1[pre_idx].astype(np.int64)
         p2 = s.rs2[pre_idx].astype(np.int64)
@@ -32,7 +32,7 @@ class PairTable:
 
         def parts(x):
             addr = x & 0xFFFFFFFF
-            garbage = ((addr >> 29) == 7) & ((addr & dm) == dm)
+            garbage = sim.decoder.garbage(addr)
             acc = (addr >> 31) == 1
             row = addr & _ROW
             return garbage, acc, row, x >> 48
