@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from gemforge.backends.gemmini.library.calibration import evaluate, summarize, worst_layers
+from gemforge.backends.gemmini.library.calibration import MEASURED_BUILD, evaluate, summarize, worst_layers
 from gemforge.backends.gemmini.library.calibration_svg import scatter_svg
 from gemforge.backends.gemmini.library.firesim import DEFAULT_CSV, load_rows
 from gemforge.errors import GemforgeError
@@ -90,12 +90,13 @@ def main(argv=None) -> int:
     ap.add_argument("--max-tiles", type=int, default=64, help="layers with more tiles are estimated from steady-state "
                     "windows totalling this many simulated tiles (see calibration.simulate_layer); 0: every tile "
                     "(hours for the largest layers); default %(default)s")
-    ap.add_argument("--bias", action="store_true", help="compile the layers with a bias. The CSV does not say; the "
-                    "default (no bias) is what the matmul rows support: with the library's stride-0 bias rows the "
-                    "small matmuls would move 2-3x the bytes their measured cycles allow")
+    ap.add_argument("--bias", action="store_true", help="compile the layers with a bias (the measured harness had "
+                    "none: NO_BIAS; see calibration.py)")
     ap.add_argument("--operand-reuse", action="store_true", help="compile with the current library's operand reuse "
                     "(a_spad_id / b_spad_id, gemmini-rocc-tests since 2023-05-11). The default models the library the "
-                    "FireSim runs used (Chipyard 1.9.x, without it); see calibration.py")
+                    "FireSim runs used (DOSA's gemmini.h, without it); see calibration.py")
+    ap.add_argument("--target-as-is", action="store_true", help="simulate the target exactly as given; by default "
+                    "the measured FireSim build's differences (calibration.MEASURED_BUILD) are applied on top of it")
     ap.add_argument("--workers", type=int, default=1, help="layers simulated in parallel")
     ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = ap.parse_args(argv)
@@ -104,8 +105,10 @@ def main(argv=None) -> int:
         rows = load_rows(args.csv)
         t0 = time.time()
         progress = None if args.quiet else (lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", file=sys.stderr))
+        build = {} if args.target_as_is else MEASURED_BUILD
         results = evaluate(rows, target, seed=args.seed, max_tiles=args.max_tiles or None, workers=args.workers,
-                           bias=args.bias, operand_reuse=args.operand_reuse, progress=progress)
+                           bias=args.bias, operand_reuse=args.operand_reuse, progress=progress,
+                           build=build)
     except GemforgeError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -113,18 +116,19 @@ def main(argv=None) -> int:
     summary["worst"] = worst_layers(results)
     print_table(results, summary)
     print(f"baseline: the vendor library {'with' if args.operand_reuse else 'without'} operand reuse "
-          f"(the measured runs had none; --operand-reuse), {'with' if args.bias else 'no'} bias (--bias)")
+          f"(the measured runs had none; --operand-reuse), {'with' if args.bias else 'no'} bias (--bias); target "
+          f"{target.name}" + ("" if args.target_as_is else f" with the measured build's {MEASURED_BUILD} (--target-as-is)"))
     for out in (args.json, args.summary_json, args.plot):
         if out:
             Path(out).parent.mkdir(parents=True, exist_ok=True)
     if args.json:
         Path(args.json).write_text(json.dumps({"csv": str(Path(args.csv).resolve()), "target": target.name,
                                                "max_tiles": args.max_tiles, "bias": args.bias,
-                                               "operand_reuse": args.operand_reuse, "summary": summary, "rows": [r.as_dict() for r in results]}, indent=1))
+                                               "operand_reuse": args.operand_reuse, "build": build, "summary": summary, "rows": [r.as_dict() for r in results]}, indent=1))
         print(f"wrote {args.json}")
     if args.summary_json:
         Path(args.summary_json).write_text(json.dumps({"target": target.name, "max_tiles": args.max_tiles,
-                                                       "bias": args.bias, "operand_reuse": args.operand_reuse,
+                                                       "bias": args.bias, "operand_reuse": args.operand_reuse, "build": build,
                                                        "summary": summary}, indent=1))
         print(f"wrote {args.summary_json}")
     if args.plot:

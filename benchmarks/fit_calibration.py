@@ -6,7 +6,9 @@ layer with each candidate value (the others held fixed) and keep the value with 
 lowest mean absolute percentage error over all rows; repeat the sweep until a whole
 pass changes nothing (or --passes is reached). Only global parameters of the target are
 touched (memory latency and bandwidth, DMA requests in flight, unit latencies, host
-issue costs): never anything per layer.
+issue costs): never anything per layer. The measured build's fixed differences
+(``calibration.MEASURED_BUILD``) are applied on top of every candidate, as in
+firesim_calibration.py.
 
     python benchmarks/fit_calibration.py [--csv PATH] [--json OUT] [--write-toml]
 """
@@ -21,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from gemforge.backends.gemmini.library.calibration import evaluate, is_matmul, summarize
+from gemforge.backends.gemmini.library.calibration import MEASURED_BUILD, evaluate, is_matmul, summarize
 from gemforge.backends.gemmini.library.firesim import DEFAULT_CSV, load_rows
 from gemforge.target import SCHEMA, load
 
@@ -127,7 +129,7 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps({
             "method": "coordinate descent over GRID, minimising MAPE over all CSV rows", "grid": grid,
             "passes": args.passes, "seed": args.seed, "max_tiles": args.max_tiles, "rows": len(rows),
-            "bias": args.bias, "operand_reuse": args.operand_reuse, "csv": str(Path(args.csv).resolve()),
+            "bias": args.bias, "operand_reuse": args.operand_reuse, "build": MEASURED_BUILD, "csv": str(Path(args.csv).resolve()),
             "fitted": {k: getattr(fitted, k) for k in grid}, "before": history[0], "after": final,
             "history": history}, indent=1))
     if args.write_toml:

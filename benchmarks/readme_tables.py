@@ -87,19 +87,22 @@ def calibration_section(data: dict) -> list[str]:
 
 # Why the worst layers are worst: what the investigation of issue #4 found (see the closing
 # notes); update it with the findings, not with the numbers (those come from the JSON).
-WHY_WORST = ("Which library: the FireSim runs (DOSA, mid-2023, Chipyard 1.9.x) used gemmini-rocc-tests of "
-             "March 2023, before operand reuse (a_spad_id / b_spad_id, added 2023-05-11), so the calibration "
-             "compiles the baseline without it (`--operand-reuse` for the current library: MAPE 18.0%). "
+WHY_WORST = ("Which runs: the rows are the vendor-library runs of the DOSA artifact (gemmini-rocc-tests branch "
+             "`dosa`, harness `conv_tilings.c` / `matmul_tilings.c`): bare metal, no bias, on the FireSim image "
+             "`firesim_rocket_singlecore_16pe4kdummygemmini_nofirstlayer_no_nic_l2_llc4mb_ddr3` with the recipe's "
+             "memory settings. Its Gemmini is the default 16x16 array (WS only) with 4 MiB buffers that the software "
+             "addresses at the default sizes; the only difference the simulator times is the accumulator scale "
+             "latency, 1 instead of 8, and the calibration applies it. That gemmini.h predates operand reuse, so the "
+             "calibration compiles the baseline without it (`--operand-reuse`: MAPE 18.0%). "
              "Why the worst are worst: the execute, reservation-station, loop-unroller and DMA rules follow the "
-             "Gemmini RTL of that Chipyard (checked line by line), so what is left is the memory system outside "
-             "Gemmini. That recipe (FASED DDR3 FR-FCFS behind a 4 MiB last-level-cache model, everything at "
-             "1 GHz) was read, but a model faithful to that LLC (one state machine, 128 B blocks) raises MAPE "
-             "to 22.5% cold and 19.2% warm: the hardware streams dense weights faster than that LLC allows "
-             "(1.66 MB at 6 B/cycle in c256_k720_2x2), so the runs' runtime memory settings differed and are "
-             "not published. The under-predicted layers read DRAM rows far apart (1 KiB or more between rows: "
-             "1x1 convolutions with 1024-2048 input channels) or many short unaligned rows (36 output "
-             "channels); the hardware moves their bytes at 0.6-2.2 B/cycle, while it delivers dense weight "
-             "rows at up to 7.5 B/cycle. One memory model with global parameters does not fit both.")
+             "Gemmini RTL (checked line by line), so what is left is the memory system outside Gemmini: FASED DDR3 "
+             "FR-FCFS behind a 4 MiB last-level-cache model, everything at 1 GHz. A model faithful to that LLC (one "
+             "state machine, 128 B blocks) raises MAPE to 22.5% cold and 19.2% warm: the hardware streams dense "
+             "weights faster than it allows (1.66 MB at 6 B/cycle in c256_k720_2x2). A DRAM row-buffer model with "
+             "the harness's array layout changes nothing. The under-predicted layers read DRAM rows far apart "
+             "(1x1 convolutions with 1024-2048 input channels) or many short unaligned rows (36 output channels); "
+             "the hardware moves their bytes at 0.6-2.2 B/cycle, while it delivers dense weight rows at up to "
+             "7.5 B/cycle. One memory model with global parameters does not fit both.")
 
 
 def throughput_section(data: dict) -> list[str]:

@@ -93,3 +93,21 @@ def test_operand_reuse_reaches_the_library_baseline(tmp_path):
     plain, reused = (evaluate(rows, default(), operand_reuse=r, bias=False)[0] for r in (False, True))
     assert plain.tiling == reused.tiling and plain.tiles == reused.tiles > 2
     assert reused.predicted < plain.predicted
+
+
+def test_measured_build_reaches_the_simulation(tmp_path):
+    """By default the calibration simulates the measured FireSim build (MEASURED_BUILD on top
+    of the target); ``build={}`` simulates the target as given. A slower accumulator scale
+    unit delays the scaled mvouts, so the predictions order with its latency."""
+    from gemforge.backends.gemmini.library.calibration import MEASURED_BUILD, evaluate
+
+    f = tmp_path / "m.csv"
+    f.write_text(HEADER + "a,1,64,64,64,1,1,1,1,1,x,1000\n")
+    rows = load_rows(f)
+    t = default()
+    assert MEASURED_BUILD["lat_acc_scale"] != t.lat_acc_scale
+    by_default = evaluate(rows, t, bias=False)[0].predicted
+    measured = evaluate(rows, t, bias=False, build=MEASURED_BUILD)[0].predicted
+    as_is = evaluate(rows, t, bias=False, build={})[0].predicted
+    slow = evaluate(rows, t, bias=False, build={"lat_acc_scale": 200})[0].predicted
+    assert by_default == measured < as_is < slow

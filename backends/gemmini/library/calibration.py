@@ -6,27 +6,47 @@ Used by ``benchmarks/firesim_calibration.py`` (the table) and
 layer in three runs) share that prediction and are compared with their own measurement.
 Large layers are estimated from steady-state windows (:func:`simulate_layer`).
 
-Bias: the CSV does not record whether the measured runs had one.  The scripts default to
-none: with a bias the library moves the bias in as stride-0 rows of the whole output tile
-(64 KiB of the 98 KiB a 128x64x128 matmul moves), and the measured cycles of the small
-matmuls leave no room for that traffic (MAPE over the 15 matmul rows 31% with a bias,
-16% without, all else equal); the 111 convolution rows hardly discriminate (19.8% with,
-20.7% without: their bias is a few stride-0 rows served by the L2).
+Bias: the measured runs had none (the harness's ``NO_BIAS 1``, see below), so the scripts
+default to none (``--bias`` adds the library's bias path). The measurements had already
+argued for this: with a bias, MAPE over the 15 matmul rows is 31% against 16% without.
 
-Library version: operand reuse (``a_spad_id`` / ``b_spad_id``: an input or weight tile that
-fits in two tiles stays in the scratchpad and is passed as NULL afterwards) entered
-gemmini-rocc-tests on 2023-05-11 (commit bd7de20) and Chipyard with 1.10.0 (2023-07-09).
-The FireSim runs of the CSV are DOSA's (mid-2023, FireSim 1.16 / Chipyard 1.9.x, whose
-gemmini-rocc-tests is 13e7e1f of 2023-03-12, without it), so the scripts compile the
-baseline without operand reuse by default (``operand_reuse=False``; MAPE 16.6% against
-18.0% with it, all else equal). The library baseline of the compiler comparisons
-(``--schedule library``) keeps the current library's reuse: the stronger opponent.
+Provenance of the measurements (read from the artifact's public sources): the CSV rows are
+the "Gemmini default" runs of the DOSA artifact (MICRO 2023). 122 of its 126 rows appear, with
+the same predictor and the same measured cycles, in the artifact's result files
+``gemmini-data-collection/artifact/{analytical,both,dnn}/{unet,resnet50,bert,retinanet}.csv``
+on the ``dosa`` branch of ucb-bar/gemmini-rocc-tests (959b23f, 2023-09-20). What that fixes:
+
+- The harness: the templates ``conv_tilings.c`` / ``matmul_tilings.c`` (bare metal, so no
+  address translation). One binary per predictor and workload runs its layers in CSV order,
+  on static arrays shared by all layers. For each layer it runs
+  ``tiled_conv_auto`` / ``tiled_matmul_auto`` (the measured cycles, between fences) and then
+  DOSA's own mapping on the same arrays. There is no bias (``NO_BIAS 1``) and the padding is
+  ``kernel_dim / 2``. The matmul binary flushes the TLB before each run.
+- The library: that branch's ``gemmini.h`` is the August 2022 library plus loop permutations
+  (the auto entry points keep the library's order). It has no operand reuse (``a_spad_id`` /
+  ``b_spad_id``, 2023-05-11), so the scripts compile the baseline without it by default
+  (``operand_reuse=False``: MAPE 16.6% against 18.0% with it). Its strided-1x1 ``downsample``
+  shortcut is switched off; no CSV layer qualifies for it anyway. The compiler's
+  ``--schedule library`` baseline keeps the current library's reuse: the stronger opponent.
+- The hardware: FireSim image ``firesim_rocket_singlecore_16pe4kdummygemmini_nofirstlayer_
+  no_nic_l2_llc4mb_ddr3`` (charleshong3/firesim-dosa; ``custom_runtime_config: null``, so the
+  memory model ran with the recipe's settings). Its Gemmini (charleshong3/gemmini-dosa 67ca2f9,
+  ``dummy16Config``) is the default 16x16 mesh, WS only, with a 4 MiB scratchpad and a 4 MiB
+  accumulator. Its software header keeps the default sizes (4 x 4096 scratchpad rows, 1024
+  accumulator rows), which is why the default sizes reproduce every recorded tiling. The
+  larger memories change no timing the simulator models. The loop unrollers split the
+  scratchpad and the accumulator into halves for their two concurrent loops, and the bigger
+  halves fall on the same banks as the default's. The one timing difference is the
+  accumulator's scale unit: latency 1 against the default's 8. :data:`MEASURED_BUILD` applies
+  it (MAPE 16.57% -> 16.54%). The image name's "nofirstlayer" is
+  ``has_first_layer_optimizations = false``, and the header leaves out
+  ``HAS_FIRST_LAYER_OPTIMIZATIONS``, so :func:`simulate_layer` compiles without them.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -111,6 +131,10 @@ def tile_window(program: Program, first: int, stop: int) -> Program:
     return q
 
 
+# The measured FireSim build's differences from gemmini-default that the simulator times
+# (module doc): its accumulator scale unit has latency 1 (dummy16Config), not 8.
+MEASURED_BUILD: dict = {"lat_acc_scale": 1}
+
 WINDOWS = 4  # steady-state windows per sampled layer
 
 
@@ -128,7 +152,10 @@ def simulate_layer(layer, target: Target, seed: int = 0, max_tiles: int | None =
     """
     from gemforge import sim
 
-    program, info = compile_layer(layer, target, seed=seed, bias=bias, operand_reuse=operand_reuse)
+    # The measured build has no first-layer optimizations (module doc); no CSV layer has
+    # the few input channels they apply to, but a CSV of first layers would.
+    program, info = compile_layer(layer, target, seed=seed, bias=bias, operand_reuse=operand_reuse,
+                                  first_layer_optimizations=False)
     rng = np.random.default_rng(seed + 1)
     x = rng.integers(-128, 128, size=layer.input_shape, dtype=np.int8)
     n = info.tiles
@@ -155,9 +182,12 @@ def _simulate_or_error(layer, target, seed, max_tiles, bias, reuse) -> tuple[flo
 
 def evaluate(rows: list[FiresimRow], target: Target, seed: int = 0, max_tiles: int | None = None, workers: int = 1,
              bias: bool = True, progress: Callable[[str], None] | None = None,
-             operand_reuse: bool = False) -> list[RowResult]:
+             operand_reuse: bool = False, build: dict | None = None) -> list[RowResult]:
     """Tile, check and simulate every row (each distinct layer once, ``workers`` in parallel);
-    ``operand_reuse``: compile with the current library's operand reuse (see the module doc)."""
+    ``operand_reuse``: compile with the current library's operand reuse; ``build``: target
+    fields of the measured hardware that differ from ``target`` (default
+    :data:`MEASURED_BUILD`; ``{}`` simulates ``target`` as it is). See the module doc."""
+    target = replace(target, **(MEASURED_BUILD if build is None else build))
     tilings = [auto_tiling(row.layer, target) for row in rows]
     todo = list(dict.fromkeys(row.layer for row in rows))
     cache: dict = {}
