@@ -18,12 +18,15 @@ HEADER = ("dosa.run,prob.N,prob.C,prob.K,prob.P,prob.Q,prob.R,prob.S,prob.Hstrid
           "dse.auto_tiling,target.gemmini_auto_cycle\n")
 
 
-def test_rows_become_layers_with_same_padding(tmp_path):
+def test_rows_become_layers_as_the_harness_built_them(tmp_path):
+    """Input P * stride, padding R // 2 (DOSA's extract_data_csv.py): the output is P, or
+    P + 1 for a 2x2 kernel."""
     f = tmp_path / "c.csv"
     f.write_text(HEADER + "a,1,128,128,28,28,3,3,2,2,x,100\n" + "b,1,768,3072,128,1,1,1,1,1,y,5.5\n"
-                 + "c,1,2048,1000,1,1,1,1,1,1,z,7\n")
-    conv, mm, fc = (r.layer for r in load_rows(f))
-    assert isinstance(conv, ConvLayer) and (conv.pad, conv.stride, conv.out_h, conv.out_w) == (1, 2, 28, 28)
+                 + "c,1,2048,1000,1,1,1,1,1,1,z,7\n" + "d,1,64,32,10,10,2,2,1,1,w,9\n")
+    conv, mm, fc, two = (r.layer for r in load_rows(f))
+    assert isinstance(conv, ConvLayer) and (conv.in_h, conv.pad, conv.stride, conv.out_h, conv.out_w) == (56, 1, 2, 28, 28)
+    assert (two.in_h, two.pad, two.out_h) == (10, 1, 11)
     assert mm == MatmulLayer(128, 768, 3072, name=mm.name)
     assert fc == MatmulLayer(1, 2048, 1000, name=fc.name)
     assert load_rows(f)[1].measured_cycles == 5.5
@@ -39,6 +42,9 @@ def test_bad_csv_is_a_one_line_error(tmp_path):
         load_rows(f)
     with pytest.raises(CalibrationDataError, match="cannot read"):
         load_rows(tmp_path / "nope.csv")
+    f.write_text(HEADER + "a,1,8,8,28,14,3,3,1,1,t,100\n")
+    with pytest.raises(CalibrationDataError, match=r"c.csv:2: non-square output 28x14"):
+        load_rows(f)
 
 
 @settings(max_examples=50, deadline=None)

@@ -81,18 +81,19 @@ def random_parameters(layer: Layer, seed: int = 0, bias: bool = True) -> tuple[n
     return w, b
 
 
-def auto_tiling(layer: Layer, target: Target) -> MatmulTiling | ConvTiling:
-    """The tiling the library's auto entry point picks for this layer."""
+def auto_tiling(layer: Layer, target: Target, downsample: bool = True) -> MatmulTiling | ConvTiling:
+    """The tiling the library's auto entry point picks for this layer (``downsample``: see
+    :func:`compile_layer`)."""
     if isinstance(layer, MatmulLayer):
         return matmul_auto_tiling(layer, target)
-    return conv_auto_tiling(layer, target)
+    return conv_auto_tiling(layer, target, downsample=downsample)
 
 
 def compile_layer(layer: Layer, target: Target, tiling: MatmulTiling | ConvTiling | None = None, *,
                   weights: np.ndarray | None = None, bias: np.ndarray | bool | None = True,
                   output_scale: float | None = None, activation: str = "none", seed: int = 0,
                   pool: tuple[int, int, int] = (1, 0, 0), operand_reuse: bool = True,
-                  first_layer_optimizations: bool = True) -> tuple[Program, LibraryInfo]:
+                  first_layer_optimizations: bool = True, downsample: bool = True) -> tuple[Program, LibraryInfo]:
     """A Program running ``layer`` exactly as the vendor library would.
 
     ``tiling=None`` uses the library's auto-tiler; explicit tilings are checked as the
@@ -101,6 +102,8 @@ def compile_layer(layer: Layer, target: Target, tiling: MatmulTiling | ConvTilin
     default to seeded random data. The program reads tensor ``input`` and writes tensor
     ``output`` (int8): ``act(requantize(layer(input) + bias, output_scale))``, then
     max-pooled when ``pool = (size, stride, padding)`` has a nonzero stride (convs only).
+    ``operand_reuse``, ``first_layer_optimizations`` and ``downsample`` (the strided-1x1
+    shortcut) switch library features off to match older or modified libraries.
     """
     if activation not in ACTIVATIONS:
         raise GemforgeError(f"layer {layer.name}: activation {activation!r} is not one of {', '.join(ACTIVATIONS)}")
@@ -128,20 +131,21 @@ def compile_layer(layer: Layer, target: Target, tiling: MatmulTiling | ConvTilin
                                   output_scale=scale, operand_reuse=operand_reuse)
     else:
         tiling, tiles = _compile_conv(program, layer, target, tiling, w, b, scale, activation, pool, operand_reuse,
-                                      first_layer_optimizations)
+                                      first_layer_optimizations, downsample)
     return program, LibraryInfo(layer, tiling, tiles, w, b, scale, activation, pool)
 
 
-def _compile_conv(program, layer: ConvLayer, target, tiling, w, b, scale, activation, pool, operand_reuse, flo):
+def _compile_conv(program, layer: ConvLayer, target, tiling, w, b, scale, activation, pool, operand_reuse, flo,
+                  downsample):
     size, stride, padding = pool
     if layer.groups != 1 and not layer.depthwise:
         raise GemforgeError(f"layer {layer.name}: the library has no grouped conv (groups = {layer.groups})")
     if layer.depthwise and layer.dilation != 1:
         raise GemforgeError(f"layer {layer.name}: the library's depthwise conv has no dilation")
-    tiling = tiling or conv_auto_tiling(layer, target, size, stride, padding)
+    tiling = tiling or conv_auto_tiling(layer, target, size, stride, padding, downsample)
     if not isinstance(tiling, ConvTiling):
         raise TilingError(f"layer {layer.name}: a conv needs a ConvTiling, got {type(tiling).__name__}")
-    check_conv_tiling(layer, tiling, target, size, stride, padding)
+    check_conv_tiling(layer, tiling, target, size, stride, padding, downsample)
     # The depthwise path reads weights channel-major: [C, KH, KW].
     w_dram = np.ascontiguousarray(w[:, :, 0, :].transpose(2, 0, 1)) if layer.depthwise else w
     if stride:
@@ -157,5 +161,5 @@ def _compile_conv(program, layer: ConvLayer, target, tiling, w, b, scale, activa
     )
     tiles = emit_tiled_conv(program, target, layer, ops, tiling, activation=activation, output_scale=scale,
                             pool_size=size, pool_stride=stride, pool_padding=padding, operand_reuse=operand_reuse,
-                            first_layer_optimizations=flo)
+                            first_layer_optimizations=flo, downsample=downsample)
     return tiling, tiles

@@ -26,7 +26,9 @@ on the ``dosa`` branch of ucb-bar/gemmini-rocc-tests (959b23f, 2023-09-20). What
   (the auto entry points keep the library's order). It has no operand reuse (``a_spad_id`` /
   ``b_spad_id``, 2023-05-11), so the scripts compile the baseline without it by default
   (``operand_reuse=False``: MAPE 16.6% against 18.0% with it). Its strided-1x1 ``downsample``
-  shortcut is switched off; no CSV layer qualifies for it anyway. The compiler's
+  shortcut is switched off, and so it is here: with the harness's layer sizes (``firesim.py``:
+  input P * stride) the recorded tiling of c512_k1024_14x14 stride 2 is reproduced only
+  without it. The compiler's
   ``--schedule library`` baseline keeps the current library's reuse: the stronger opponent.
 - The hardware: FireSim image ``firesim_rocket_singlecore_16pe4kdummygemmini_nofirstlayer_
   no_nic_l2_llc4mb_ddr3`` (charleshong3/firesim-dosa; ``custom_runtime_config: null``, so the
@@ -152,10 +154,10 @@ def simulate_layer(layer, target: Target, seed: int = 0, max_tiles: int | None =
     """
     from gemforge import sim
 
-    # The measured build has no first-layer optimizations (module doc); no CSV layer has
-    # the few input channels they apply to, but a CSV of first layers would.
+    # As the measuring harness: no first-layer optimizations, no strided-1x1 downsample
+    # (module doc).
     program, info = compile_layer(layer, target, seed=seed, bias=bias, operand_reuse=operand_reuse,
-                                  first_layer_optimizations=False)
+                                  first_layer_optimizations=False, downsample=False)
     rng = np.random.default_rng(seed + 1)
     x = rng.integers(-128, 128, size=layer.input_shape, dtype=np.int8)
     n = info.tiles
@@ -177,7 +179,7 @@ def _simulate_or_error(layer, target, seed, max_tiles, bias, reuse) -> tuple[flo
         cycles, tiles = simulate_layer(layer, target, seed, max_tiles, bias, reuse)
         return cycles, tiles, None
     except GemforgeError as e:  # e.g. an instruction the simulator does not support yet
-        return None, compile_layer(layer, target, seed=seed)[1].tiles, str(e).splitlines()[0]
+        return None, compile_layer(layer, target, seed=seed, downsample=False)[1].tiles, str(e).splitlines()[0]
 
 
 def evaluate(rows: list[FiresimRow], target: Target, seed: int = 0, max_tiles: int | None = None, workers: int = 1,
@@ -188,7 +190,7 @@ def evaluate(rows: list[FiresimRow], target: Target, seed: int = 0, max_tiles: i
     fields of the measured hardware that differ from ``target`` (default
     :data:`MEASURED_BUILD`; ``{}`` simulates ``target`` as it is). See the module doc."""
     target = replace(target, **(MEASURED_BUILD if build is None else build))
-    tilings = [auto_tiling(row.layer, target) for row in rows]
+    tilings = [auto_tiling(row.layer, target, downsample=False) for row in rows]
     todo = list(dict.fromkeys(row.layer for row in rows))
     cache: dict = {}
     if workers > 1:

@@ -98,7 +98,7 @@ def _max_pixels_per_row(g: _Geom, kchs: int, kcols: int, dim: int, enabled: bool
     return min(dim // kchs, kcols)
 
 
-def _geometry(layer: ConvLayer, pool_size: int, pool_stride: int, pool_padding: int) -> _Geom:
+def _geometry(layer: ConvLayer, pool_size: int, pool_stride: int, pool_padding: int, downsample: bool = True) -> _Geom:
     no_pool = pool_stride == 0
     if no_pool:
         pool_size, pool_stride, pool_padding = 1, 1, 0
@@ -106,17 +106,18 @@ def _geometry(layer: ConvLayer, pool_size: int, pool_stride: int, pool_padding: 
         kernel=layer.kernel_h, stride=layer.stride, padding=layer.pad, dilation=layer.dilation,
         in_rows=layer.in_h, in_cols=layer.in_w, out_rows=layer.out_h, out_cols=layer.out_w,
         pool_size=pool_size, pool_stride=pool_stride, pool_padding=pool_padding, no_pool=no_pool,
-        downsample=not layer.depthwise and downsamples(layer, 0 if no_pool else pool_stride),
+        downsample=downsample and not layer.depthwise and downsamples(layer, 0 if no_pool else pool_stride),
     )
 
 
 def emit_tiled_conv(program: Program, target: Target, layer: ConvLayer, ops: ConvOperands, tiling: ConvTiling, *,
                     activation: str = "none", output_scale: float = 1.0, pool_size: int = 1, pool_stride: int = 0,
                     pool_padding: int = 0, operand_reuse: bool = True, first_layer_optimizations: bool = True,
-                    fence: bool = True) -> int:
-    """Append the library's instruction stream for one convolution; returns the tile count."""
+                    fence: bool = True, downsample: bool = True) -> int:
+    """Append the library's instruction stream for one convolution; returns the tile count.
+    ``downsample=False`` switches the strided-1x1 shortcut off (DOSA's library)."""
     dim = target.dim
-    g = _geometry(layer, pool_size, pool_stride, pool_padding)
+    g = _geometry(layer, pool_size, pool_stride, pool_padding, downsample)
     act = ACTIVATIONS[activation]
     dw = layer.depthwise
     in_ch, out_ch = layer.in_c, layer.out_c

@@ -135,7 +135,7 @@ def pooled_dims(layer: ConvLayer, pool_size: int, pool_stride: int, pool_padding
     )
 
 
-def _geometry(layer: ConvLayer, pool_size: int, pool_stride: int, depthwise: bool) -> ConvGeometry:
+def _geometry(layer: ConvLayer, pool_size: int, pool_stride: int, depthwise: bool, downsample: bool = True) -> ConvGeometry:
     if layer.kernel_h != layer.kernel_w:
         raise TilingError(f"layer {layer.name}: the library's conv needs a square kernel, got {layer.kernel_h}x{layer.kernel_w}")
     if pool_stride == 0:
@@ -143,17 +143,19 @@ def _geometry(layer: ConvLayer, pool_size: int, pool_stride: int, depthwise: boo
     return ConvGeometry(
         stride=layer.stride,
         kernel_dilation=1 if depthwise else layer.dilation,
-        downsample=False if depthwise else downsamples(layer, 0 if (pool_size, pool_stride) == (1, 1) else pool_stride),
+        downsample=downsample and not depthwise and downsamples(layer, 0 if (pool_size, pool_stride) == (1, 1) else pool_stride),
         pool_size=pool_size,
         pool_stride=pool_stride,
     )
 
 
-def conv_auto_tiling(layer: ConvLayer, target: Target, pool_size: int = 1, pool_stride: int = 0, pool_padding: int = 0) -> ConvTiling:
+def conv_auto_tiling(layer: ConvLayer, target: Target, pool_size: int = 1, pool_stride: int = 0, pool_padding: int = 0,
+                     downsample: bool = True) -> ConvTiling:
     """The tiling ``tiled_conv_auto`` (or ``tiled_conv_dw_auto`` for depthwise) picks.
 
     ``pool_stride == 0`` means no pooling, as in the library. For a depthwise layer the
-    channel arguments are 1: the library runs one channel per tile.
+    channel arguments are 1: the library runs one channel per tile. ``downsample=False``:
+    a library whose strided-1x1 shortcut is switched off (DOSA's, see calibration.py).
     """
     porows, pocols = pooled_dims(layer, pool_size, pool_stride, pool_padding)
     if layer.depthwise:
@@ -161,7 +163,7 @@ def conv_auto_tiling(layer: ConvLayer, target: Target, pool_size: int = 1, pool_
         full = [layer.batch, porows, pocols, 1, layer.kernel_h, layer.kernel_w, 1]
         args = _auto(full, geom, target, channel_idx=(_POCHS,), where=f"layer {layer.name}")
     elif layer.groups == 1:
-        geom = _geometry(layer, pool_size, pool_stride, depthwise=False)
+        geom = _geometry(layer, pool_size, pool_stride, depthwise=False, downsample=downsample)
         full = [layer.batch, porows, pocols, layer.out_c, layer.kernel_h, layer.kernel_w, layer.in_c]
         args = _auto(full, geom, target, channel_idx=(_POCHS, _KCHS), where=f"layer {layer.name}")
     else:
@@ -169,10 +171,11 @@ def conv_auto_tiling(layer: ConvLayer, target: Target, pool_size: int = 1, pool_
     return ConvTiling(*args)
 
 
-def check_conv_tiling(layer: ConvLayer, tiling: ConvTiling, target: Target, pool_size: int = 1, pool_stride: int = 0, pool_padding: int = 0) -> None:
+def check_conv_tiling(layer: ConvLayer, tiling: ConvTiling, target: Target, pool_size: int = 1, pool_stride: int = 0, pool_padding: int = 0,
+                      downsample: bool = True) -> None:
     """Reject explicit tile sizes the library's ``tiled_conv`` would reject."""
     porows, pocols = pooled_dims(layer, pool_size, pool_stride, pool_padding)
-    geom = _geometry(layer, pool_size, pool_stride, depthwise=layer.depthwise)
+    geom = _geometry(layer, pool_size, pool_stride, depthwise=layer.depthwise, downsample=downsample)
     where = f"layer {layer.name}: tiling {tiling.auto_tiling_string()}"
     if layer.depthwise and (tiling.pochs != 1 or tiling.kchs != 1):
         raise TilingError(f"{where}: a depthwise tile has one channel (pochs = kchs = 1)")

@@ -3,8 +3,9 @@
 Each row is one layer measured on a 16x16 Gemmini running the vendor library with auto
 tiling. Rows with Q = 1 and R = S = 1 are matrix multiplications (BERT's, and the
 ResNet classifier with P = Q = 1): M = N * P, K = C, N = K. Every other row is a
-convolution with "same" padding R // 2, and the input size chosen so that the output
-is exactly P x Q: in = (P - 1) * stride + R - 2 * pad.
+convolution as the measuring harness built it (DOSA's ``extract_data_csv.py``, see
+calibration.py): input P * stride square, padding R // 2, so the output is
+(in - R + 2 * (R // 2)) // stride + 1, which is P for odd kernels and P + 1 for 2x2 ones.
 """
 
 from __future__ import annotations
@@ -71,9 +72,10 @@ def row_to_layer(row: dict[str, str], where: str) -> Layer:
         return MatmulLayer(m=n * p, k=c, n=k, name=f"mm_m{n * p}_k{c}_n{k}")
     if r != s:
         raise CalibrationDataError(f"{where}: non-square kernel {r}x{s} is not supported")
+    if p != q:
+        raise CalibrationDataError(f"{where}: non-square output {p}x{q} is not supported (the harness's are square)")
     pad = r // 2
-    in_h = (p - 1) * hs + r - 2 * pad
-    in_w = (q - 1) * ws + s - 2 * pad
+    in_h = in_w = p * hs
     name = f"conv_n{n}_c{c}_k{k}_{p}x{q}_r{r}_s{hs}"
     return ConvLayer(batch=n, in_h=in_h, in_w=in_w, in_c=c, out_c=k, kernel_h=r, kernel_w=s, stride=hs, pad=pad, name=name)
 
