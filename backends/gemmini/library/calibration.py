@@ -28,8 +28,8 @@ on the ``dosa`` branch of ucb-bar/gemmini-rocc-tests (959b23f, 2023-09-20). What
   (``operand_reuse=False``: MAPE 16.6% against 18.0% with it). Its strided-1x1 ``downsample``
   shortcut is switched off, and so it is here: with the harness's layer sizes (``firesim.py``:
   input P * stride) the recorded tiling of c512_k1024_14x14 stride 2 is reproduced only
-  without it. The compiler's
-  ``--schedule library`` baseline keeps the current library's reuse: the stronger opponent.
+  without it. The compiler's ``--schedule library`` baseline keeps the current library's
+  reuse: the stronger opponent.
 - The hardware: FireSim image ``firesim_rocket_singlecore_16pe4kdummygemmini_nofirstlayer_
   no_nic_l2_llc4mb_ddr3`` (charleshong3/firesim-dosa; ``custom_runtime_config: null``, so the
   memory model ran with the recipe's settings). Its Gemmini (charleshong3/gemmini-dosa 67ca2f9,
@@ -140,6 +140,13 @@ MEASURED_BUILD: dict = {"lat_acc_scale": 1}
 WINDOWS = 4  # steady-state windows per sampled layer
 
 
+def compile_as_measured(layer, target: Target, seed: int = 0, bias: bool = True, operand_reuse: bool = False):
+    """``compile_layer`` with the measuring harness's library: no first-layer optimizations,
+    no strided-1x1 downsample, operand reuse only if asked (module doc)."""
+    return compile_layer(layer, target, seed=seed, bias=bias, operand_reuse=operand_reuse,
+                         first_layer_optimizations=False, downsample=False)
+
+
 def simulate_layer(layer, target: Target, seed: int = 0, max_tiles: int | None = None, bias: bool = True,
                    operand_reuse: bool = False) -> tuple[float, int]:
     """(simulated cycles, tiles) of the library's program for ``layer`` on random int8 data.
@@ -154,10 +161,7 @@ def simulate_layer(layer, target: Target, seed: int = 0, max_tiles: int | None =
     """
     from gemforge import sim
 
-    # As the measuring harness: no first-layer optimizations, no strided-1x1 downsample
-    # (module doc).
-    program, info = compile_layer(layer, target, seed=seed, bias=bias, operand_reuse=operand_reuse,
-                                  first_layer_optimizations=False, downsample=False)
+    program, info = compile_as_measured(layer, target, seed, bias, operand_reuse)
     rng = np.random.default_rng(seed + 1)
     x = rng.integers(-128, 128, size=layer.input_shape, dtype=np.int8)
     n = info.tiles
@@ -179,7 +183,7 @@ def _simulate_or_error(layer, target, seed, max_tiles, bias, reuse) -> tuple[flo
         cycles, tiles = simulate_layer(layer, target, seed, max_tiles, bias, reuse)
         return cycles, tiles, None
     except GemforgeError as e:  # e.g. an instruction the simulator does not support yet
-        return None, compile_layer(layer, target, seed=seed, downsample=False)[1].tiles, str(e).splitlines()[0]
+        return None, compile_as_measured(layer, target, seed, bias, reuse)[1].tiles, str(e).splitlines()[0]
 
 
 def evaluate(rows: list[FiresimRow], target: Target, seed: int = 0, max_tiles: int | None = None, workers: int = 1,
