@@ -26,6 +26,16 @@ rows sharing one line; a transfer that starts on the line the previous transfer 
 direction ended on waits for that one first:
 
     done >= max(start, previous done if same line) + first latency + (chain - 1) * l2 latency + b
+
+Known limitation: the DRAM pipe and the L2 port are reserved in the order transfers are
+scheduled (program order, queue by queue), not in time order, and loads and stores share
+them.  A LOOP_CONV_WS's stores precede the next loop's loads in program order, so those
+loads cannot use the pipe or the port before the stores, which run later in time (in the
+calibration's c256_k256_2x2 the loads stall twice for 14k cycles).  The hardware reads and
+writes on separate channels.  One pipe and one port per direction removes the stall, but it
+raises the FireSim calibration's MAPE from 16.5% to 22.5% before any refit (Spearman 0.974 ->
+0.981): the calibrated values lean on the stall, so it stays until a model without it fits
+as well (issue #4).
 """
 
 from __future__ import annotations
