@@ -81,6 +81,12 @@ class GemminiOp(IRDLOperation):
         """Slot fields first (in slot order), then the keyword fields."""
         return tuple(f for s in cls.SLOTS for f in s.fields()) + cls.FIELDS
 
+    @classmethod
+    def field_maxima(cls) -> dict[str, int]:
+        """The largest value each unsigned field's encoding holds, by name (a pass checks
+        what it emits against these instead of restating the instruction's bit widths)."""
+        return {f.name: f.maximum for f in cls.all_fields() if f.kind == "uint"}
+
     def field_values(self) -> dict[str, Any]:
         """Every field as a plain Python value (int, bool, float, enum), by name."""
         return {f.name: f.from_attr(self.properties[f.name]) for f in self.all_fields()}

@@ -25,7 +25,7 @@ from gemforge.dialects.tile import MemorySpace, StoreOp, memory_space
 from gemforge.passes._lowering_nest import NestEmitter, Seg, chunks
 from gemforge.passes._lowering_tile import LoweringError, dram_strides, flat_row, static_list
 
-_LIMITS = {f.name: f.maximum for f in gm.ConfigStOp.FIELDS}
+_LIMITS = gm.ConfigStOp.field_maxima()
 
 
 def pool_fields(op: StoreOp) -> tuple:

@@ -38,7 +38,7 @@ from gemforge.passes.schedule.terms import DmaRates
 from gemforge.target import Target
 
 NONNEGATIVE_ATTR = "gemforge.nonnegative_input"
-_LIMITS = {f.name: f.maximum for f in gm.ConfigStOp.FIELDS}
+_LIMITS = gm.ConfigStOp.field_maxima()
 
 
 def needs_nonnegative_input(op: graph.MaxPoolOp) -> bool:

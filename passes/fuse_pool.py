@@ -42,19 +42,18 @@ from gemforge.dialects.graph_common import GraphVerifyError
 from gemforge.passes._fusion import activation_interval, fuse, run_patterns, sole_producer
 
 
-def _field_max(name: str) -> int:
-    return next(f.maximum for f in ConfigStOp.FIELDS if f.name == name)
+_LIMITS = ConfigStOp.field_maxima()
 
 
 def gemmini_can_pool(kernel, stride, padding, least_value: int) -> bool:
     """True if Gemmini's move-out max pool computes this pool of results that are
     never below ``least_value``."""
-    pad_max = min(_field_max("upad"), _field_max("lpad"))
+    pad_max = min(_LIMITS["upad"], _LIMITS["lpad"])
     return (
         kernel[0] == kernel[1]
         and stride[0] == stride[1]
-        and kernel[0] <= _field_max("pool_size")
-        and stride[0] <= _field_max("pool_stride")
+        and kernel[0] <= _LIMITS["pool_size"]
+        and stride[0] <= _LIMITS["pool_stride"]
         and max(padding) <= pad_max
         and (max(padding) == 0 or least_value >= 0)
     )

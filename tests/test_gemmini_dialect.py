@@ -169,6 +169,15 @@ def test_loop_ops_build_and_read_back(values):
     assert back[0].d is None and back[1].bias is None and back[2].bias is not None
 
 
+def test_field_maxima_are_the_encodings_limits():
+    # config_st pool fields: 2-bit stride, size and padding, 8-bit dimensions (rs1 layout).
+    limits = ConfigStOp.field_maxima()
+    assert (limits["pool_stride"], limits["pool_size"], limits["upad"], limits["pool_out_dim"]) == (3, 3, 3, 255)
+    assert "activation" not in limits and "scale" not in limits  # only unsigned fields have a maximum
+    assert ConfigLdOp.field_maxima()["id"] == 2  # three move-in ids
+    ConfigStOp(stride=16, pool_stride=2, pool_size=limits["pool_size"], porows=limits["porows"]).verify()
+
+
 def test_builder_errors():
     with pytest.raises(TypeError, match="missing field 'dataflow'"):
         ConfigExOp()
