@@ -124,7 +124,8 @@ def main(argv=None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({"csv": str(Path(args.csv).resolve()), "target": target.name,
                                                "max_tiles": args.max_tiles, "bias": args.bias,
-                                               "operand_reuse": args.operand_reuse, "build": build, "summary": summary, "rows": [r.as_dict() for r in results]}, indent=1))
+                                               "operand_reuse": args.operand_reuse, "build": build, "summary": summary,
+                                               "rows": [r.as_dict() for r in results]}, indent=1))
         print(f"wrote {args.json}")
     if args.summary_json:
         Path(args.summary_json).write_text(json.dumps({"target": target.name, "max_tiles": args.max_tiles,

@@ -20,9 +20,9 @@ order from earlier instructions only (each unit and each DIM-row block keeps "fr
   moving data: the LoadController's / StoreController's DMACommandTracker holds that
   many commands (``nCmds``).  Stores do not wait for earlier stores to complete: that is
   the reservation station of the Gemmini the FireSim measurements ran (gemmini-dosa
-  67ca2f9, upstream a916bfb of 2023-03 plus configs); Gemmini since 5a10e96 (2024-03) holds each mvout until the one before has
-  completed.  Load/store configs complete at issue; ``config_ex`` occupies the execute
-  unit ``lat_config`` cycles.
+  67ca2f9, upstream a916bfb of 2023-03 plus configs); Gemmini since 5a10e96 (2024-03)
+  holds each mvout until the one before has completed.  Load/store configs complete at
+  issue; ``config_ex`` occupies the execute unit ``lat_config`` cycles.
 * **controller command queues** (``queue_load/execute/store``) are deliberately not
   modelled, because with these rules they can never be the binding limit: a command
   enters its controller's queue when the reservation station dispatches it, and leaves
