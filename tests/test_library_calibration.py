@@ -117,3 +117,19 @@ def test_measured_build_reaches_the_simulation(tmp_path):
     as_is = evaluate(rows, t, bias=False, build={})[0].predicted
     slow = evaluate(rows, t, bias=False, build={"lat_acc_scale": 200})[0].predicted
     assert by_default == measured < as_is < slow
+
+
+def test_measured_build_memories_change_placement_not_tiling(tmp_path):
+    """The measured build's 4 MiB scratchpad is simulated, but the library still tiles for
+    the header's default sizes. Its 3x3 weight tile (8064 rows) spills into the input's
+    bank at the default's 4096-row banks and not at the build's 64K-row banks, so the
+    single-ported bank's turn-taking makes the default slower."""
+    from gemforge.backends.gemmini.library.calibration import evaluate
+
+    f = tmp_path / "b.csv"
+    f.write_text(HEADER + "a,1,256,256,4,4,3,3,1,1,3_3_4_4_125_112_1,1000\n")
+    rows = load_rows(f)
+    small, big = (evaluate(rows, default(), bias=False, build={"spad_capacity_bytes": cap})[0]
+                  for cap in (default().spad_capacity_bytes, 4 << 20))
+    assert small.tiling == big.tiling == "3_3_4_4_125_112_1" and small.tiling_exact and big.tiling_exact
+    assert big.predicted < small.predicted
