@@ -44,9 +44,9 @@ on the ``dosa`` branch of ucb-bar/gemmini-rocc-tests (959b23f, 2023-09-20). What
   each, so the weights and the input never share a bank, where with the default's 4096-row
   banks a large weight tile spills into the input's bank (the 3x3 tiles 3_3_7_7_119_112 hold
   8064 weight rows). Each single-ported bank serves one operand per cycle, so the default's
-  sizes make such tiles 6-7% slower than the hardware ran them (MAPE 16.48% -> 16.12%). The image name's "nofirstlayer" is
-  ``has_first_layer_optimizations = false``, and the header leaves out
-  ``HAS_FIRST_LAYER_OPTIMIZATIONS``, so :func:`simulate_layer` compiles without them.
+  sizes make such tiles 6-7% slower than the hardware ran them (MAPE 16.48% -> 16.12%). The
+  image name's "nofirstlayer" is ``has_first_layer_optimizations = false``, and the header
+  leaves out ``HAS_FIRST_LAYER_OPTIMIZATIONS``, so :func:`simulate_layer` compiles without them.
 """
 
 from __future__ import annotations
@@ -170,18 +170,18 @@ def simulate_layer(layer, target: Target, seed: int = 0, max_tiles: int | None =
     from gemforge import sim
 
     program, info = compile_as_measured(layer, target, seed, bias, operand_reuse)
-    target = hardware or target
+    machine = hardware or target
     rng = np.random.default_rng(seed + 1)
     x = rng.integers(-128, 128, size=layer.input_shape, dtype=np.int8)
     n = info.tiles
     if max_tiles is None or n <= max_tiles:
-        return float(sim.run(program, {"input": x}, target).cycles), n
+        return float(sim.run(program, {"input": x}, machine).cycles), n
     width = max(1, max_tiles // (2 * WINDOWS))
     total = 0.0
     for start in np.linspace(0, n - width, WINDOWS).round().astype(int).tolist():
         warm = max(0, start - width)
         # A window may reuse operands (a_spad_id / b_spad_id) loaded before its warm-up.
-        cyc = [sim.run(tile_window(program, warm, stop), {"input": x}, target, allow_uninitialized=True).cycles
+        cyc = [sim.run(tile_window(program, warm, stop), {"input": x}, machine, allow_uninitialized=True).cycles
                if stop > warm else 0 for stop in (start, start + width)]
         total += (cyc[1] - cyc[0]) * n / (width * WINDOWS)
     return float(total), n
