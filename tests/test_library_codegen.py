@@ -110,3 +110,17 @@ def test_bad_requests_are_one_line_errors():
         compile_layer(ConvLayer(1, 8, 8, 4, 8, 3, 3, groups=2), t)
     with pytest.raises(GemforgeError, match="activation"):
         compile_layer(MatmulLayer(16, 16, 16), t, activation="gelu")
+
+
+def test_an_explicit_1x1_pool_turns_the_strided_1x1_shortcut_off_in_tiling_and_stream_alike():
+    # tiled_conv downsamples a strided 1x1 conv only without pooling (pool_stride == 0);
+    # a 1x1 pool of stride 1 is pooling. The tile sizes and the emitted loops must agree,
+    # or the tile is sized for half the input rows the loop moves in.
+    t = default()
+    layer = ConvLayer(1, 28, 28, 512, 1024, 1, 1, stride=2, pad=0)
+    shortcut, plain = compile_layer(layer, t, bias=False)
+    pooled, pooled_info = compile_layer(layer, t, bias=False, pool=(1, 1, 0))
+    _, without = compile_layer(layer, t, bias=False, downsample=False)
+    assert all(s.downsample for s in _decoded(shortcut, isa.LOOP_CONV_WS))
+    assert not any(s.downsample for s in _decoded(pooled, isa.LOOP_CONV_WS))
+    assert pooled_info.tiling == without.tiling != plain.tiling

@@ -100,13 +100,14 @@ def _max_pixels_per_row(g: _Geom, kchs: int, kcols: int, dim: int, enabled: bool
 
 def _geometry(layer: ConvLayer, pool_size: int, pool_stride: int, pool_padding: int, downsample: bool = True) -> _Geom:
     no_pool = pool_stride == 0
+    shortcut = downsamples(layer, pool_stride, downsample)  # the same decision as the tiling's
     if no_pool:
         pool_size, pool_stride, pool_padding = 1, 1, 0
     return _Geom(
         kernel=layer.kernel_h, stride=layer.stride, padding=layer.pad, dilation=layer.dilation,
         in_rows=layer.in_h, in_cols=layer.in_w, out_rows=layer.out_h, out_cols=layer.out_w,
         pool_size=pool_size, pool_stride=pool_stride, pool_padding=pool_padding, no_pool=no_pool,
-        downsample=downsample and not layer.depthwise and downsamples(layer, 0 if no_pool else pool_stride),
+        downsample=shortcut,
     )
 
 

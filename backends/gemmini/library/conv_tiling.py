@@ -53,10 +53,15 @@ class ConvGeometry:
     pool_stride: int = 1
 
 
-def downsamples(layer: ConvLayer, pool_stride: int = 0) -> bool:
-    """The library's strided-1x1 shortcut: it moves in every other input pixel."""
+def downsamples(layer: ConvLayer, pool_stride: int = 0, enabled: bool = True) -> bool:
+    """The library's strided-1x1 shortcut: it moves in every other input pixel.
+
+    ``tiled_conv``'s condition: it needs no pooling at all (``pool_stride == 0``; an
+    explicit 1x1 pool with stride 1 already turns it off) and a dense layer.
+    ``enabled=False``: a library without the shortcut (DOSA's, see calibration.py)."""
     return (
-        layer.stride == 2 and layer.kernel_h == 1 and layer.kernel_w == 1 and layer.pad == 0
+        enabled and not layer.depthwise
+        and layer.stride == 2 and layer.kernel_h == 1 and layer.kernel_w == 1 and layer.pad == 0
         and pool_stride == 0 and layer.in_h % 2 == 0 and layer.in_w % 2 == 0
     )
 
@@ -138,12 +143,13 @@ def pooled_dims(layer: ConvLayer, pool_size: int, pool_stride: int, pool_padding
 def _geometry(layer: ConvLayer, pool_size: int, pool_stride: int, depthwise: bool, downsample: bool = True) -> ConvGeometry:
     if layer.kernel_h != layer.kernel_w:
         raise TilingError(f"layer {layer.name}: the library's conv needs a square kernel, got {layer.kernel_h}x{layer.kernel_w}")
+    shortcut = downsamples(layer, pool_stride, downsample)  # before "no pool" becomes a 1x1 pool
     if pool_stride == 0:
         pool_size, pool_stride = 1, 1
     return ConvGeometry(
         stride=layer.stride,
         kernel_dilation=1 if depthwise else layer.dilation,
-        downsample=downsample and not depthwise and downsamples(layer, 0 if (pool_size, pool_stride) == (1, 1) else pool_stride),
+        downsample=shortcut,
         pool_size=pool_size,
         pool_stride=pool_stride,
     )
