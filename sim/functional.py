@@ -58,6 +58,7 @@ class Machine:
     def __init__(self, program: Program, target: Target, inputs, allow_uninitialized: bool):
         t = self.t = target
         self.dim, self.spad_rows, self.acc_rows = t.dim, t.spad_rows, t.acc_rows  # hot: cache derived values
+        self.arithmetic = True  # False: runs of (preload, compute) pairs are skipped (sim.run arithmetic=False)
         self.ar = np.arange(t.dim)
         self.max_spad_cols = t.dim * t.dma_max_spad_mvin_blocks
         # A float type whose matmul of DIM int8 x int8 products is exact (float32: |sum| < 2**24).

@@ -22,22 +22,24 @@ def expand(program: Program, target: Target) -> Stream:
 
 
 def run(program: Program, inputs=None, target: Target | None = None, *, allow_uninitialized: bool = False,
-        trace=None, timing: bool = True) -> Result:
+        trace=None, timing: bool = True, arithmetic: bool = True) -> Result:
     # The passes allocate hundreds of thousands of small tuples and lists but create no
     # reference cycles; the cyclic collector's repeated scans of them cost ~10% of the run.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _run(program, inputs, target, allow_uninitialized, trace, timing)
+        return _run(program, inputs, target, allow_uninitialized, trace, timing, arithmetic)
     finally:
         if enabled:
             gc.enable()
 
 
-def _run(program: Program, inputs, target: Target | None, allow_uninitialized: bool, trace, timing: bool) -> Result:
+def _run(program: Program, inputs, target: Target | None, allow_uninitialized: bool, trace, timing: bool,
+         arithmetic: bool = True) -> Result:
     target = target or builtin(program.target_name)
     stream = expand(program, target)
     m = Machine(program, target, inputs, allow_uninitialized)
+    m.arithmetic = arithmetic
     host_costs = execute(m, stream)
     outputs = {t.name: m.dram.view(t).copy() for t in program.tensors.values() if t.role == "output"}
     counts = count_kinds(stream)

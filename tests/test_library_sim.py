@@ -110,3 +110,18 @@ def test_timing_run_reports_cycles():
     result = sim.run(program, {"input": x}, default())
     np.testing.assert_array_equal(result.outputs["output"], info.expected(x))
     assert result.cycles > 64 * 64 * 64 // (16 * 16)
+
+
+@needs_conv
+@pytest.mark.parametrize("layer, pool", [(MatmulLayer(100, 70, 90), (1, 0, 0)),
+                                         (ConvLayer(1, 14, 14, 40, 24, 3, 3, stride=1, pad=1), (3, 2, 1)),
+                                         (ConvLayer(1, 8, 8, 24, 20, 1, 1, stride=2, pad=0), (1, 0, 0))])
+def test_skipping_the_arithmetic_keeps_the_cycles(layer, pool):
+    # network_pool compares candidate programs by cycles alone and skips the matmuls.
+    kw = {"pool": pool} if isinstance(layer, ConvLayer) else {}
+    program, _ = compile_layer(layer, default(), **kw)
+    x = np.random.default_rng(5).integers(-128, 128, size=layer.input_shape, dtype=np.int8)
+    full = sim.run(program, {"input": x}, default())
+    fast = sim.run(program, {"input": x}, default(), arithmetic=False, allow_uninitialized=True)
+    assert fast.cycles == full.cycles and fast.busy == full.busy
+    assert not np.array_equal(fast.outputs["output"], full.outputs["output"])  # the matmuls really were skipped
