@@ -44,7 +44,7 @@ def gather_common(m: Machine, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2) -> 
     c, d = addr[1], np.asarray(cmp_rs2).astype(np.int64) & 0xFFFFFFFF
     if not m.local.garbage(d).all():  # D is read in exec_ops.batch only
         return None
-    if garbage[1].any() or not ((c >> 31) == 1).all() or not (((c >> 30) & 1) == 1).all() or ((c >> 26) & 7).any():
+    if garbage[1].any() or not ((c >> 31) == 1).all() or not (((c >> 30) & 1) == 1).all() or m.local.norm(c).any():
         return None
     a_stride = m.ex["a_stride"]
     if (addr[2] >> 31).any() or (a_row + (dim - 1) * a_stride >= m.spad_rows).any() or (

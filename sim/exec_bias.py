@@ -38,7 +38,7 @@ def gather_d(m: Machine, idx, cmp_rs2, c_row: np.ndarray, c_rows: np.ndarray, ve
     addr, x = addr[sel], x[sel]
     rows = (x >> np.uint64(48)).astype(np.int64)  # unsigned shifts: no sign from bit 63
     cols = ((x >> np.uint64(32)) & np.uint64(0xFFFF)).astype(np.int64)
-    if ((addr >> 26) & 7).any() or (rows > dim).any() or (cols > dim).any():
+    if m.local.norm(addr).any() or (rows > dim).any() or (cols > dim).any():
         return False  # norm commands, oversized blocks: the fallback says which
     row, is_acc = addr & ROW_MASK, (addr >> 31) == 1
     if (row + rows > np.where(is_acc, m.acc_rows, m.spad_rows)).any():

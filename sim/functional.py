@@ -55,10 +55,10 @@ def wrap32(x: np.ndarray) -> np.ndarray:
 class Machine:
     """Architectural state: DRAM, scratchpad, accumulator, config registers, mesh weights."""
 
-    def __init__(self, program: Program, target: Target, inputs, allow_uninitialized: bool):
+    def __init__(self, program: Program, target: Target, inputs, allow_uninitialized: bool, arithmetic: bool = True):
         t = self.t = target
         self.dim, self.spad_rows, self.acc_rows = t.dim, t.spad_rows, t.acc_rows  # hot: cache derived values
-        self.arithmetic = True  # False: runs of (preload, compute) pairs are skipped (sim.run arithmetic=False)
+        self.arithmetic = arithmetic  # False: runs of (preload, compute) pairs are skipped (sim.run arithmetic=False)
         self.ar = np.arange(t.dim)
         self.max_spad_cols = t.dim * t.dma_max_spad_mvin_blocks
         # A float type whose matmul of DIM int8 x int8 products is exact (float32: |sum| < 2**24).

@@ -183,8 +183,9 @@ class PairInfo:
         self.d_acc = (d >> 31) == 1
         # what run_batch needs of the operands: D without a norm command (exec_bias), C in the
         # accumulator (or garbage) without one, B in the scratchpad
-        self.static_ok = ((((d >> 26) & 7) == 0) | d_g) & (((c >> 31) == 1) | c_g) & (
-            (((c >> 26) & 7) == 0) | c_g) & (((b >> 31) == 0) | b_g)
+        norm = m.local.norm
+        self.static_ok = ((norm(d) == 0) | d_g) & (((c >> 31) == 1) | c_g) & ((norm(c) == 0) | c_g) & (
+            ((b >> 31) == 0) | b_g)
 
     def span(self, lo: int, hi: int) -> tuple[int, int]:
         k0 = int(np.searchsorted(self.first, lo))

@@ -54,8 +54,13 @@ class LocalDecoder:
 
     def __call__(self, addr: int) -> Local:
         garbage = (addr >> 29) == 7 and (addr & self.data_mask) == self.data_mask
-        return Local(garbage, bool(addr >> 31 & 1), bool(addr >> 30 & 1), bool(addr >> 29 & 1), (addr >> 26) & 7,
+        return Local(garbage, bool(addr >> 31 & 1), bool(addr >> 30 & 1), bool(addr >> 29 & 1), self.norm(addr),
                      addr & ROW_MASK)
+
+    @staticmethod
+    def norm(addr):
+        """The normalization-command field (bits 26-28; 0: none) of an address or an int64 array of them."""
+        return (addr >> 26) & 7
 
     def garbage(self, addr: np.ndarray) -> np.ndarray:
         """The garbage test of :meth:`__call__` for an int64 array of 32-bit addresses."""

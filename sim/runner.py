@@ -38,8 +38,7 @@ def _run(program: Program, inputs, target: Target | None, allow_uninitialized: b
          arithmetic: bool = True) -> Result:
     target = target or builtin(program.target_name)
     stream = expand(program, target)
-    m = Machine(program, target, inputs, allow_uninitialized)
-    m.arithmetic = arithmetic
+    m = Machine(program, target, inputs, allow_uninitialized, arithmetic)
     host_costs = execute(m, stream)
     outputs = {t.name: m.dram.view(t).copy() for t in program.tensors.values() if t.role == "output"}
     counts = count_kinds(stream)
