@@ -7,7 +7,9 @@ branch-and-bound schedules (``bnb``) and with the vendor library (``library``),
 simulate both with timing (per layer), check both against onnxruntime on the same
 quantized model, and print: nodes on the accelerator vs the host, compile and simulate
 seconds, total cycles of each schedule, the speedup of bnb over the library, and the
-check result. A model the frontend cannot import gets a row with its one-line error.
+check result. A model whose int8 adds run on the host is also run with ``--adds gemmini``
+(the vendor library's tiled_resadd, not bit-exact) under both schedules: ``library`` with it
+is the vendor's whole network. A model the frontend cannot import gets a row with its one-line error.
 ``--functional`` skips timing (cycles 0), for a quick correctness sweep. ``--workers N``
 runs N models at once in separate processes (rows keep the model order; with more than one
 worker the per-model seconds include contention for the machine's cores).
@@ -25,12 +27,12 @@ from gemforge.errors import GemforgeError
 from gemforge.frontends.onnx_light import light_names
 
 
-def one_schedule(module, info, feeds, schedule: str, timing: bool) -> dict:
+def one_schedule(module, info, feeds, schedule: str, timing: bool, adds: str = "host") -> dict:
     from gemforge.frontends.onnx import quantize_inputs, to_onnx_layout
     from gemforge.network import compile_network
     from gemforge.network_model import check_against_onnxruntime, final_outputs, value_names
 
-    net = compile_network(module, schedule=schedule, names=value_names(info))
+    net = compile_network(module, schedule=schedule, names=value_names(info), adds=adds)
     result = net.run(quantize_inputs(info, feeds), timing=timing)
     int8 = to_onnx_layout(info, result.outputs)
     check = check_against_onnxruntime(info, feeds, int8, final_outputs(info, int8))
@@ -39,6 +41,7 @@ def one_schedule(module, info, feeds, schedule: str, timing: bool) -> dict:
             "compile_cpu_seconds": round(net.compile_cpu_seconds, 2),
             "simulate_cpu_seconds": round(result.simulate_cpu_seconds, 2),
             "total_cycles": result.total_cycles, "totals": result.totals(),
+            "host_adds": sum(1 for n in net.host_nodes if n.op == "graph.add"),
             "check": {k: check[k] for k in ("passed", "max_abs_diff_lsb", "mismatched_fraction")}}
 
 
@@ -62,6 +65,12 @@ def bench_model(name: str, timing: bool) -> dict:
             row[schedule] = {"error": str(e)}
     bnb, lib = row["bnb"].get("total_cycles"), row["library"].get("total_cycles")
     row["speedup"] = round(lib / bnb, 3) if bnb and lib else None
+    if row["bnb"].get("host_adds"):
+        for schedule in ("bnb", "library"):
+            try:
+                row[f"{schedule}_resadd"] = one_schedule(module, info, feeds, schedule, timing, adds="gemmini")
+            except GemforgeError as e:
+                row[f"{schedule}_resadd"] = {"error": str(e)}
     return row
 
 
@@ -89,6 +98,11 @@ def _print_row(r: dict) -> None:
     for d, s in ((b, "bnb"), (lib, "library")):
         if "error" in d:
             print(f"{'':<14}{s}: {d['error']}")
+    for s in ("bnb_resadd", "library_resadd"):
+        d = r.get(s)
+        if d is not None:
+            print(f"{'':<14}{s}: " + (d["error"] if "error" in d else
+                                      f"{d['total_cycles']:,} cycles, {d['host_nodes']} host nodes, {verdict(d)}"))
 
 
 def main() -> None:

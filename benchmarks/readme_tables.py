@@ -66,6 +66,32 @@ def models_section(data: dict) -> list[str]:
         speed = f"{r['speedup']:.2f}x" if r.get("speedup") else "-"
         out.append(f"| {r['model']} | {b['accelerator_nodes']} / {b['host_nodes']} | {b['compile_seconds']:.1f} | "
                    f"{b['simulate_seconds']:.1f} | {b['total_cycles']:,} | {lib_cycles} | {speed} | {check} |")
+    return out + resadd_table(data)
+
+
+def resadd_table(data: dict) -> list[str]:
+    """The models whose int8 adds also ran on Gemmini (``--adds gemmini``, tiled_resadd)."""
+    rows = [r for r in data["models"] if "library_resadd" in r and "total_cycles" in r.get("bnb", {})]
+    if not rows:
+        return []
+    out = ["", "Both schedules above run int8 residual adds on the host, exactly. The vendor's own networks run "
+           "them on Gemmini with `tiled_resadd`, which rounds twice and is not bit-exact (`--adds gemmini`, "
+           "`gemforge/network_adds.py`). The same models that way:", "",
+           "| model | cycles (bnb, exact) | cycles (library + tiled_resadd) | speedup | cycles (bnb + tiled_resadd) | "
+           "check vs onnxruntime (library / bnb + tiled_resadd) |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        b, lib, bres = r["bnb"], r["library_resadd"], r.get("bnb_resadd", {})
+
+        def cyc(d):
+            return f"{d['total_cycles']:,}" if "total_cycles" in d else "error"
+
+        def chk(d):
+            c = d.get("check")
+            return "-" if not c else f"{'pass' if c['passed'] else 'FAIL'}, max {c['max_abs_diff_lsb']} LSB"
+
+        speed = f"{lib['total_cycles'] / b['total_cycles']:.2f}x" if "total_cycles" in lib else "-"
+        out.append(f"| {r['model']} | {b['total_cycles']:,} | {cyc(lib)} | {speed} | {cyc(bres)} | "
+                   f"{chk(lib)} / {chk(bres)} |")
     return out
 
 

@@ -118,6 +118,7 @@ class CompiledNetwork:
     output_names: list[str]
     compile_seconds: float
     compile_cpu_seconds: float = 0.0  # process CPU time (less disturbed by a loaded machine)
+    adds: str = "host"  # where int8 adds run (gemforge/network_adds.py)
 
     @property
     def accelerator_nodes(self) -> list[Node]:
@@ -171,21 +172,24 @@ class CompiledNetwork:
         d.mkdir(parents=True, exist_ok=True)
         self.program.save(d / "program.npz")
         (d / "program.txt").write_text(f"{self.program}\n")
-        meta = {"target": self.target.name, "schedule": self.schedule, "inputs": self.input_names,
+        meta = {"target": self.target.name, "schedule": self.schedule, "adds": self.adds, "inputs": self.input_names,
                 "outputs": self.output_names, "nodes": [asdict(n) for n in self.nodes]}
         (d / "partition.json").write_text(json.dumps(meta, indent=1))
         return d
 
 
 def compile_network(module: ModuleOp, target: Target | str | None = None, *, schedule: str = "bnb",
-                    progress=None, emit_dir: str | Path | None = None, names: dict | None = None) -> CompiledNetwork:
+                    progress=None, emit_dir: str | Path | None = None, names: dict | None = None,
+                    adds: str = "host") -> CompiledNetwork:
     """Fuse, partition and compile a graph module (one ``func.func``) into one Program.
 
     ``schedule``: ``bnb`` (the optimizing pipeline) or ``library`` (the vendor-library
     baseline) for the accelerator layers. ``progress(node)`` is called after each node.
     ``emit_dir``: write the IR there: ``graph.mlir`` (as given), ``fused.mlir`` (after
     ``fuse-epilogues``) and, per accelerator layer, ``layers/<node>.<k>-<pass>.mlir``
-    after each pass of ``gemforge-pipeline``; ``names``: see :func:`fuse`."""
+    after each pass of ``gemforge-pipeline``; ``names``: see :func:`fuse`. ``adds``: where
+    int8 adds run, ``host`` (exact) or ``gemmini`` (the vendor's tiled_resadd, not bit-exact;
+    :mod:`gemforge.network_adds`)."""
     t = resolve(target)
     t0, c0 = time.perf_counter(), time.process_time()
     fused = fuse(module, names)
@@ -199,7 +203,7 @@ def compile_network(module: ModuleOp, target: Target | str | None = None, *, sch
         progress.total = max(1, sum(1 for op in find_function(fused).body.block.ops
                                     if op.dialect_name() == "graph" and op.name != "graph.constant"))
     spec = str(target) if isinstance(target, str | Path) else None
-    b = NetworkBuilder(fused, t, schedule, progress, dump_dir, spec)
+    b = NetworkBuilder(fused, t, schedule, progress, dump_dir, spec, adds)
     program = b.build()
     return CompiledNetwork(program, b.nodes, t, schedule, b.input_names, b.output_names, time.perf_counter() - t0,
-                           time.process_time() - c0)
+                           time.process_time() - c0, adds)

@@ -42,6 +42,7 @@ from gemforge.dialects import graph as G
 from gemforge.dialects.graph_constant import NUMPY_DTYPES
 from gemforge.errors import GemforgeError
 from gemforge.graph_eval import find_function, input_names, output_names
+from gemforge.network_adds import ADDS, emit_gemmini_add, gemmini_add_refusal
 from gemforge.network_groups import split_groups
 from gemforge.network_layers import constant_of, emit_bnb, emit_library, layer_operands, transaction
 from gemforge.network_pool import emit_pool, fused_pool_pays, pool_placement, split_pool
@@ -141,9 +142,12 @@ class NetworkBuilder:
     """Builds the Program of one graph function (see the module docstring)."""
 
     def __init__(self, module: ModuleOp, target: Target, schedule: str = "bnb", progress=None,
-                 dump_dir: Path | None = None, target_spec: str | None = None):
+                 dump_dir: Path | None = None, target_spec: str | None = None, adds: str = "host"):
         if schedule not in SCHEDULES:
             raise GemforgeError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
+        if adds not in ADDS:
+            raise GemforgeError(f"adds must be one of {', '.join(ADDS)}, got {adds!r}")
+        self.adds = adds
         self.fn = find_function(module)
         self.target, self.schedule, self.progress, self.dump_dir = target, schedule, progress, dump_dir
         self.target_spec = target_spec or target.name  # how passes load the target (TOML path or name)
@@ -239,6 +243,23 @@ class NetworkBuilder:
             return
         self.host(op, name, _short(reason))
 
+    def gemmini_add(self, op: G.AddOp, name: str) -> None:
+        """An int8 add as the vendor's tiled_resadd (``adds="gemmini"``, :mod:`gemforge.network_adds`)."""
+        why = gemmini_add_refusal(op)
+        if why is None:
+            a, b = self.tensor_of(op.lhs), self.tensor_of(op.rhs)
+            start, before = len(self.program.items), set(self.program.tensors)
+            try:
+                with transaction(self.program):
+                    out = self.result_tensor(op.result, name)
+                    emit_gemmini_add(self.program, op, name, a, b, out, self.target)
+                self._node(name, op, ACCELERATOR, "", start, [a.name, b.name], [out.name], before)
+                return
+            except GemforgeError as e:
+                self.tensors.pop(op.result, None)
+                why = str(e)
+        self.host(op, name, _short(why))
+
     def _split_pool(self, op: G.Conv2DOp, name: str, inputs: list[Tensor]) -> bool:
         emit = emit_bnb if self.schedule == "bnb" else emit_library
         conv = op.with_options(pool_kernel=None, pool_stride=None, pool_padding=None)
@@ -275,6 +296,8 @@ class NetworkBuilder:
                     self.accelerator(op, name)
                 else:
                     self.host(op, name, why)
+            elif isinstance(op, G.AddOp) and self.adds == "gemmini":
+                self.gemmini_add(op, name)
             else:
                 self.host(op, name, "no accelerator lowering for this op")
         self._finish_outputs()

@@ -43,6 +43,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", default="gemmini-default", help="target TOML file or built-in name")
     p.add_argument("--schedule", choices=("bnb", "library"), default="bnb",
                    help="accelerator code: branch-and-bound schedules or the vendor library")
+    p.add_argument("--adds", choices=("host", "gemmini"), default="host",
+                   help="where int8 residual adds run: host (exact) or gemmini (the vendor library's tiled_resadd, "
+                        "which rounds twice: not bit-exact)")
     p.add_argument("--seed", type=int, default=0, help="seed of random weights (light models) and inputs")
 
 
@@ -58,7 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     cbar, sbar = _bars(args.quiet)
     run = run_model(args.model, target=args.target, schedule=args.schedule, input_path=args.input, check=args.check,
                     timing=not args.functional, trace=bool(args.trace), emit_dir=args.emit_dir, seed=args.seed,
-                    compile_progress=cbar, sim_progress=sbar)
+                    compile_progress=cbar, sim_progress=sbar, adds=args.adds)
     sbar.close()
     if args.emit_dir:
         run.net.save(args.emit_dir)
@@ -76,7 +79,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _summary(run) -> None:
     r, net = run.result, run.net
-    print(f"{run.model} on {net.target.name} ({net.schedule}): {len(net.accelerator_nodes)} nodes on the accelerator, "
+    how = net.schedule if net.adds == "host" else f"{net.schedule}, adds on {net.adds}"
+    print(f"{run.model} on {net.target.name} ({how}): {len(net.accelerator_nodes)} nodes on the accelerator, "
           f"{len(net.host_nodes)} on the host; {r.total_cycles:,} cycles"
           f"{'' if r.timed else ' (functional run: no timing)'}; compile {net.compile_seconds:.1f} s, "
           f"simulate {r.simulate_seconds:.1f} s")
@@ -94,7 +98,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     cbar, _ = _bars(args.quiet)
     out = Path(args.output)
     run = run_model(args.model, target=args.target, schedule=args.schedule, emit_dir=out, seed=args.seed,
-                    compile_progress=cbar, simulate=False)
+                    compile_progress=cbar, simulate=False, adds=args.adds)
     net = run.net
     net.save(out)
     written = ["program.npz", "program.txt", "partition.json", "graph.mlir", "fused.mlir"]

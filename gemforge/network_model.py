@@ -45,7 +45,7 @@ class ModelRun:
 
     def to_json(self) -> dict:
         r, net = self.result, self.net
-        out = {"model": self.model, "target": net.target.name, "schedule": net.schedule,
+        out = {"model": self.model, "target": net.target.name, "schedule": net.schedule, "adds": net.adds,
                "total_cycles": r.total_cycles if r else None,
                "accelerator_nodes": len(net.accelerator_nodes), "host_nodes": len(net.host_nodes),
                "import_seconds": round(self.import_seconds, 3), "compile_seconds": round(net.compile_seconds, 3),
@@ -146,7 +146,7 @@ def check_against_onnxruntime(info, feeds, int8: dict[str, np.ndarray], outputs:
 
 def run_model(model: str | None = None, *, target=None, schedule: str = "bnb", input_path: str | None = None,
               check: bool = False, timing: bool = True, trace: bool = False, emit_dir=None, seed: int = 0,
-              compile_progress=None, sim_progress=None, simulate: bool = True) -> ModelRun:
+              compile_progress=None, sim_progress=None, simulate: bool = True, adds: str = "host") -> ModelRun:
     """Import, compile, simulate (unless ``simulate=False``) and optionally check a model.
     ``compile_progress(node)`` / ``sim_progress(node, result)`` are called per node; their
     ``close()`` / ``start(total)`` methods, if any, when compilation ends."""
@@ -157,7 +157,7 @@ def run_model(model: str | None = None, *, target=None, schedule: str = "bnb", i
     import_seconds = time.perf_counter() - t0
     feeds = model_feeds(info, input_path, seed) if simulate else None  # a bad input fails before compiling
     net = compile_network(module, target, schedule=schedule, progress=compile_progress, emit_dir=emit_dir,
-                          names=value_names(info))
+                          names=value_names(info), adds=adds)
     run = ModelRun(name, net, None, import_seconds)
     if hasattr(compile_progress, "close"):
         compile_progress.close()

@@ -21,6 +21,7 @@ from gemforge.backends.gemmini.library.conv_codegen import ConvOperands, emit_ti
 from gemforge.backends.gemmini.library.conv_tiling import ConvTiling, check_conv_tiling, conv_auto_tiling
 from gemforge.backends.gemmini.library.matmul_codegen import ACTIVATIONS, MatmulOperands, emit_tiled_matmul
 from gemforge.backends.gemmini.library.matmul_tiling import MatmulTiling, TilingError, check_matmul_tiling, matmul_auto_tiling
+from gemforge.backends.gemmini.library.resadd import emit_resadd, resadd_reference, resadd_scales, resadd_tiling
 from gemforge.backends.gemmini.program import Program
 from gemforge.errors import GemforgeError
 from gemforge.layers import ConvLayer, Layer, MatmulLayer
@@ -30,7 +31,7 @@ from gemforge.target import Target
 __all__ = [
     "ConvTiling", "MatmulTiling", "TilingError", "LibraryInfo", "auto_tiling", "compile_layer",
     "conv_auto_tiling", "matmul_auto_tiling", "check_conv_tiling", "check_matmul_tiling",
-    "default_output_scale", "random_parameters",
+    "default_output_scale", "random_parameters", "emit_resadd", "resadd_reference", "resadd_scales", "resadd_tiling",
 ]
 
 INPUT, WEIGHTS, BIAS, OUTPUT = "input", "weights", "bias", "output"
