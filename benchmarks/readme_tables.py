@@ -77,7 +77,7 @@ def resadd_table(data: dict) -> list[str]:
     out = ["", "Both schedules above run int8 residual adds on the host, exactly. The vendor's own networks run "
            "them on Gemmini with `tiled_resadd`, which rounds twice and is not bit-exact (`--adds gemmini`, "
            "`gemforge/network_adds.py`). The same models that way:", "",
-           "| model | cycles (bnb, exact) | cycles (library + tiled_resadd) | speedup | cycles (bnb + tiled_resadd) | "
+           "| model | cycles (bnb, exact) | cycles (library + tiled_resadd) | bnb (exact) speedup over it | cycles (bnb + tiled_resadd) | "
            "check vs onnxruntime (library / bnb + tiled_resadd) |", "|---|---|---|---|---|---|"]
     for r in rows:
         b, lib, bres = r["bnb"], r["library_resadd"], r.get("bnb_resadd", {})

@@ -74,7 +74,18 @@ def test_run_without_check_has_no_check_key(model, tmp_path):
     p = gemforge("run", model, "--schedule", "library", "--functional", "--quiet", "--json", out)
     assert p.returncode == 0, p.stderr
     data = json.loads(out.read_text())
-    assert "check" not in data and data["schedule"] == "library"
+    assert "check" not in data and data["schedule"] == "library" and data["adds"] == "host"
+
+
+def test_run_adds_flag_is_recorded_and_checked(model, tmp_path):
+    # The small model has no add: --adds gemmini changes nothing but the record; a bad value
+    # is argparse's one-line error.
+    out = tmp_path / "out.json"
+    p = gemforge("run", model, "--adds", "gemmini", "--functional", "--quiet", "--json", out)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(out.read_text())["adds"] == "gemmini" and "adds on gemmini" in p.stdout
+    bad = gemforge("run", model, "--adds", "cpu")
+    assert bad.returncode == 2 and "invalid choice: 'cpu'" in bad.stderr
 
 
 def test_run_on_a_target_file(model, tmp_path):
