@@ -261,6 +261,7 @@ class NetworkBuilder:
         self.host(op, name, _short(why))
 
     def _split_pool(self, op: G.Conv2DOp, name: str, inputs: list[Tensor]) -> bool:
+        """The conv without its pool (on its own, else group by group), then the pool."""
         emit = emit_bnb if self.schedule == "bnb" else emit_library
         conv = op.with_options(pool_kernel=None, pool_stride=None, pool_padding=None)
         start, before = len(self.program.items), set(self.program.tensors)
@@ -268,10 +269,12 @@ class NetworkBuilder:
             with transaction(self.program):
                 acc = self._add(f"v{len(self.tensors)}.{name}.conv", conv.result, "scratch")
                 emit(self.program, conv, name, inputs, acc, self.target, self.dump_dir, self.target_spec)
+            self._node(name, op, ACCELERATOR, "", start, [t.name for t in inputs], [acc.name], before, op_macs(op))
         except GemforgeError:
             self.tensors.pop(conv.result, None)
-            return False
-        self._node(name, op, ACCELERATOR, "", start, [t.name for t in inputs], [acc.name], before, op_macs(op))
+            if conv.groups < 2 or not split_groups(self, conv, name, emit):
+                return False
+            acc = self.tensors[conv.result]
         pool_name = f"{name}.maxpool"
         start, before = len(self.program.items), set(self.program.tensors)
         out = self.result_tensor(op.result, pool_name)

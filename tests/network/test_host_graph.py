@@ -95,6 +95,29 @@ def test_grouped_conv_runs_group_by_group(groups, k, stride, scale, bias, seed):
     assert [n.where for n in net.nodes if n.op == "graph.conv2d"] == [ACCELERATOR] * groups
 
 
+@settings(max_examples=4, deadline=None)
+@given(groups=st.sampled_from([2, 3]), pool=st.sampled_from([(2, 2), (3, 2)]), schedule=st.sampled_from(["bnb", "library"]),
+       seed=st.integers(0, 99))
+def test_grouped_conv_with_fused_pool_splits_the_pool_then_the_groups(groups, pool, schedule, seed):
+    # Neither generator lowers a grouped conv with a fused pool (AlexNet's conv2 and conv5): the pool
+    # is split off, the conv runs group by group, then the pool (Gemmini under bnb, else the host).
+    rng = np.random.default_rng(seed)
+    c, co = 2 * groups, 3 * groups
+    w = const(rng.integers(-128, 128, size=(3, 3, c // groups, co), dtype=np.int8))
+    k, st_ = pool
+
+    def body(args):
+        conv = G.Conv2DOp(args[0], w.result, padding=(1, 1), groups=groups, output_scale=0.004, activation="relu",
+                          pool_kernel=(k, k), pool_stride=(st_, st_))
+        return [w, conv], [conv.result]
+
+    net, _ = check_network(build_module([(1, 9, 8, c)], body), schedule=schedule, seed=seed)
+    ops = [n.op for n in net.nodes]
+    assert ops == ["slice_channels", "graph.conv2d"] * groups + ["graph.concat", "graph.maxpool"]
+    assert [n.where for n in net.nodes if n.op == "graph.conv2d"] == [ACCELERATOR] * groups
+    assert net.nodes[-1].where == (ACCELERATOR if schedule == "bnb" else HOST)
+
+
 @settings(max_examples=6, deadline=None)
 @given(batch=st.integers(1, 3), m=st.integers(1, 7), k=st.integers(1, 9), n=st.integers(1, 9), scale=SCALES,
        relu=st.booleans(), seed=st.integers(0, 99))
