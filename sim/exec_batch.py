@@ -59,7 +59,9 @@ def gather_common(m: Machine, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2) -> 
                                    and m.acc_ok[(c_row[:, None] + ar)].all()):
         return None
     ftype = m.exact_float
-    W = m.spad[b_idx].astype(ftype)
+    # A flip whose preload has the garbage B loads zeros: read row 0 for it (its garbage row
+    # number is past the scratchpad), then zero it.
+    W = m.spad[np.where(live[:, None], b_idx, 0)].astype(ftype)
     if not live.all():
         W[~live] = 0
     return Gathered(m.spad[a_idx].astype(ftype), W, flip, c_row)

@@ -133,3 +133,35 @@ def test_measured_build_memories_change_placement_not_tiling(tmp_path):
                   for cap in (default().spad_capacity_bytes, 4 << 20))
     assert small.tiling == big.tiling == "3_3_4_4_125_112_1" and small.tiling_exact and big.tiling_exact
     assert big.predicted < small.predicted
+
+
+def test_a_row_that_fails_to_compile_or_simulate_is_reported_not_raised(monkeypatch):
+    from gemforge import sim
+    from gemforge.backends.gemmini.library import calibration as cal
+    from gemforge.errors import GemforgeError
+
+    layer, t = MatmulLayer(16, 32, 16), default()
+
+    def no_compile(*args, **kwargs):
+        raise GemforgeError("layer x: cannot tile\nmore detail")
+
+    with monkeypatch.context() as m:
+        m.setattr(cal, "compile_as_measured", no_compile)
+        assert cal._simulate_or_error(layer, t, 0, None, False, False, t) == (None, 0, "layer x: cannot tile")
+    compiles = []
+    real = cal.compile_as_measured
+
+    def counted(*args, **kwargs):
+        compiles.append(1)
+        return real(*args, **kwargs)
+
+    def no_sim(*args, **kwargs):
+        raise GemforgeError("instruction 3: not simulated")
+
+    with monkeypatch.context() as m:
+        m.setattr(cal, "compile_as_measured", counted)
+        m.setattr(sim, "run", no_sim)
+        cycles, tiles, error = cal._simulate_or_error(layer, t, 0, None, False, False, t)
+    assert (cycles, error) == (None, "instruction 3: not simulated") and tiles >= 1 and len(compiles) == 1
+    cycles, tiles2, error = cal._simulate_or_error(layer, t, 0, None, False, False, t)
+    assert cycles > 0 and error is None and tiles2 == tiles

@@ -1,7 +1,8 @@
 """The C backend on networks with float islands and a host convolution: a small ONNX model
 (conv -> relu -> LRN -> grouped conv -> relu -> max pool with one-sided padding -> batch
-norm -> relu -> conv) puts ``graph.lrn``, ``graph.conv2d`` and ``graph.channel_affine`` on the
-host. Its emitted C issues the simulator's stream and its host kernels compute the
+norm -> relu -> conv with unequal strides) puts ``graph.lrn``, ``graph.conv2d`` (the last conv:
+no generator lowers unequal strides; the grouped one runs group by group) and
+``graph.channel_affine`` on the host. Its emitted C issues the simulator's stream and its host kernels compute the
 simulator's results (numpy's float32 ``power`` replaced by the libm ``powf`` the C calls, see
 backends/gemmini/c_host_float.py). With GEMFORGE_SLOW_TESTS=1: the light models that need
 these kernels emit C."""
@@ -41,14 +42,14 @@ def float_island_model(path) -> None:
         helper.make_node("MaxPool", ["r2"], ["p2"], kernel_shape=[3, 3], strides=[2, 2], pads=[0, 0, 1, 1]),
         helper.make_node("BatchNormalization", ["p2", "g", "be", "mu", "var"], ["bn"]),
         helper.make_node("Relu", ["bn"], ["r3"]),
-        helper.make_node("Conv", ["r3", "w3", "b3"], ["y"]),
+        helper.make_node("Conv", ["r3", "w3", "b3"], ["y"], strides=[1, 2]),
     ]
     rng = np.random.default_rng(1)
     bn = {"g": 1 + 0.3 * rng.standard_normal(16), "be": 0.2 * rng.standard_normal(16),
           "mu": 0.2 * rng.standard_normal(16), "var": 0.5 + rng.random(16)}
     weights = {"w1": ((16, 3, 3, 3), 0.3), "b1": ((16,), 0.05), "w2": ((16, 8, 3, 3), 0.1), "b2": ((16,), 0.05),
                "w3": ((8, 16, 1, 1), 0.2), "b3": ((8,), 0.05)}
-    save_float_model(path, nodes, weights, input_shape=(1, 3, 8, 8), output="y", output_shape=(1, 8, 4, 4),
+    save_float_model(path, nodes, weights, input_shape=(1, 3, 8, 8), output="y", output_shape=(1, 8, 4, 2),
                      extra_inits=[numpy_helper.from_array(v.astype(np.float32), k) for k, v in bn.items()],
                      name="float_islands")
 

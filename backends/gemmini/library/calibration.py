@@ -167,15 +167,18 @@ def simulate_layer(layer, target: Target, seed: int = 0, max_tiles: int | None =
     window costs cycles(warm-up + window) - cycles(warm-up) and stands for 1 / WINDOWS of
     the layer's tiles.
     """
+    program, info = compile_as_measured(layer, target, seed, bias, operand_reuse)
+    return simulate_compiled(program, info.tiles, layer, hardware or target, seed, max_tiles), info.tiles
+
+
+def simulate_compiled(program, n: int, layer, machine: Target, seed: int = 0, max_tiles: int | None = None) -> float:
+    """The cycles of :func:`simulate_layer` for an already compiled ``program`` of ``n`` tiles."""
     from gemforge import sim
 
-    program, info = compile_as_measured(layer, target, seed, bias, operand_reuse)
-    machine = hardware or target
     rng = np.random.default_rng(seed + 1)
     x = rng.integers(-128, 128, size=layer.input_shape, dtype=np.int8)
-    n = info.tiles
     if max_tiles is None or n <= max_tiles:
-        return float(sim.run(program, {"input": x}, machine).cycles), n
+        return float(sim.run(program, {"input": x}, machine).cycles)
     width = max(1, max_tiles // (2 * WINDOWS))
     total = 0.0
     for start in np.linspace(0, n - width, WINDOWS).round().astype(int).tolist():
@@ -184,15 +187,20 @@ def simulate_layer(layer, target: Target, seed: int = 0, max_tiles: int | None =
         cyc = [sim.run(tile_window(program, warm, stop), {"input": x}, machine, allow_uninitialized=True).cycles
                if stop > warm else 0 for stop in (start, start + width)]
         total += (cyc[1] - cyc[0]) * n / (width * WINDOWS)
-    return float(total), n
+    return float(total)
 
 
 def _simulate_or_error(layer, target, seed, max_tiles, bias, reuse, hardware) -> tuple[float | None, int, str | None]:
+    """(cycles, tiles, None), or (None, tiles or 0, the error's first line) when the layer does
+    not compile or does not simulate: one bad row must not stop the whole comparison."""
     try:
-        cycles, tiles = simulate_layer(layer, target, seed, max_tiles, bias, reuse, hardware)
-        return cycles, tiles, None
+        program, info = compile_as_measured(layer, target, seed, bias, reuse)
+    except GemforgeError as e:
+        return None, 0, str(e).splitlines()[0]
+    try:
+        return simulate_compiled(program, info.tiles, layer, hardware, seed, max_tiles), info.tiles, None
     except GemforgeError as e:  # e.g. an instruction the simulator does not support yet
-        return None, compile_as_measured(layer, target, seed, bias, reuse)[1].tiles, str(e).splitlines()[0]
+        return None, info.tiles, str(e).splitlines()[0]
 
 
 def evaluate(rows: list[FiresimRow], target: Target, seed: int = 0, max_tiles: int | None = None, workers: int = 1,
