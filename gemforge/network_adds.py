@@ -41,17 +41,20 @@ def gemmini_add_refusal(op: Operation) -> str | None:
         return "only int8 adds run on Gemmini"
     if lhs.get_shape() != rhs.get_shape() or lhs.get_shape() != res.get_shape():
         return "a broadcasting add (Gemmini's residual add needs equal shapes)"
-    if op.field("clip") is not None:
-        return "an add with a clip activation"
-    if op.field("activation") not in (None, "none", "relu"):
-        return f"an add with activation {op.field('activation')}"
+    if op.activation not in ("none", "relu"):
+        return f"an add with activation {op.activation}"
     return None
+
+
+def add_multipliers(op: G.AddOp) -> tuple[float, float]:
+    """(ma, mb) of an int8 add: f32(lhs_scale) / f32(output_scale), likewise for rhs."""
+    f32 = np.float32
+    out = f32(op.field("output_scale"))
+    return float(f32(op.field("lhs_scale")) / out), float(f32(op.field("rhs_scale")) / out)
 
 
 def emit_gemmini_add(program: Program, op: G.AddOp, name: str, a: Tensor, b: Tensor, out: Tensor,
                      target: Target) -> None:
     """Append ``op`` (``a`` + ``b`` -> ``out``) as the vendor's tiled_resadd."""
-    f32 = np.float32
-    scale = f32(op.field("output_scale"))
-    sa, sb, sc = resadd_scales(float(f32(op.field("lhs_scale")) / scale), float(f32(op.field("rhs_scale")) / scale))
-    emit_resadd(program, name, a, b, out, sa, sb, sc, op.field("activation") == "relu", target)
+    sa, sb, sc = resadd_scales(*add_multipliers(op))
+    emit_resadd(program, name, a, b, out, sa, sb, sc, op.activation == "relu", target)

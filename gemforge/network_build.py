@@ -42,7 +42,7 @@ from gemforge.dialects import graph as G
 from gemforge.dialects.graph_constant import NUMPY_DTYPES
 from gemforge.errors import GemforgeError
 from gemforge.graph_eval import find_function, input_names, output_names
-from gemforge.network_adds import ADDS, emit_gemmini_add, gemmini_add_refusal
+from gemforge.network_adds import ADDS, add_multipliers, emit_gemmini_add, gemmini_add_refusal
 from gemforge.network_groups import split_groups
 from gemforge.network_layers import constant_of, emit_bnb, emit_library, layer_operands, transaction
 from gemforge.network_pool import emit_pool, fused_pool_pays, pool_placement, split_pool
@@ -123,10 +123,8 @@ def host_kind(op: Operation) -> tuple[str, dict]:
         return "global_avg_pool", {"scale": float(f32(op.field("scale")) / f32(h * w))}
     if isinstance(op, G.AddOp) and op.lhs.type.element_type.width.data == 8 and op.field("clip") is None:
         # both: sat(rne(f32(a) * ma + f32(b) * mb)), m = f32(input scale) / f32(output scale)
-        out = f32(op.field("output_scale"))
-        return "add", {"scale_a": float(f32(op.field("lhs_scale")) / out),
-                       "scale_b": float(f32(op.field("rhs_scale")) / out),
-                       "relu": op.field("activation") == "relu"}
+        ma, mb = add_multipliers(op)
+        return "add", {"scale_a": ma, "scale_b": mb, "relu": op.field("activation") == "relu"}
     return op.name, host_attrs(op)
 
 
@@ -219,24 +217,35 @@ class NetworkBuilder:
         macs = op_macs(op)
         return self._node(name, op, HOST, reason, start, [t.name for t in inputs], [out.name], before, macs)
 
+    def _on_accelerator(self, op: Operation, name: str, inputs: list[Tensor], emit_into, macs: int = 0) -> str | None:
+        """Append ``op`` as one accelerator node whose code ``emit_into(out)`` writes; None when
+        placed, else the code generator's reason (the Program rolled back)."""
+        start, before = len(self.program.items), set(self.program.tensors)
+        try:
+            with transaction(self.program):
+                out = self.result_tensor(op.results[0], name)
+                emit_into(out)
+        except GemforgeError as e:
+            self.tensors.pop(op.results[0], None)
+            return str(e)
+        self._node(name, op, ACCELERATOR, "", start, [t.name for t in inputs], [out.name], before, macs)
+        return None
+
     def accelerator(self, op: Operation, name: str) -> None:
         """Put a conv2d / matmul on the accelerator, splitting off a fused pool or
         falling back to the host when the code generator declines."""
         emit = emit_bnb if self.schedule == "bnb" else emit_library
         inputs = [self.tensor_of(v) for v in layer_operands(op)]
-        start, before = len(self.program.items), set(self.program.tensors)
-        try:
+
+        def emit_into(out: Tensor) -> None:
             if self.schedule == "bnb" and isinstance(op, G.Conv2DOp) and op.pool_kernel is not None \
                     and not fused_pool_pays(op, inputs, self.target, self.target_spec):
                 raise GemforgeError("the pool is cheaper split off after the conv (gemforge/network_pool.py)")
-            with transaction(self.program):
-                out = self.result_tensor(op.results[0], name)
-                emit(self.program, op, name, inputs, out, self.target, self.dump_dir, self.target_spec)
-            self._node(name, op, ACCELERATOR, "", start, [t.name for t in inputs], [out.name], before, op_macs(op))
+            emit(self.program, op, name, inputs, out, self.target, self.dump_dir, self.target_spec)
+
+        reason = self._on_accelerator(op, name, inputs, emit_into, op_macs(op))
+        if reason is None:
             return
-        except GemforgeError as e:
-            self.tensors.pop(op.results[0], None)
-            reason = str(e)
         if isinstance(op, G.Conv2DOp) and op.pool_kernel is not None and self._split_pool(op, name, inputs):
             return
         if isinstance(op, G.Conv2DOp) and op.groups > 1 and split_groups(self, op, name, emit):
@@ -248,16 +257,10 @@ class NetworkBuilder:
         why = gemmini_add_refusal(op)
         if why is None:
             a, b = self.tensor_of(op.lhs), self.tensor_of(op.rhs)
-            start, before = len(self.program.items), set(self.program.tensors)
-            try:
-                with transaction(self.program):
-                    out = self.result_tensor(op.result, name)
-                    emit_gemmini_add(self.program, op, name, a, b, out, self.target)
-                self._node(name, op, ACCELERATOR, "", start, [a.name, b.name], [out.name], before)
+            why = self._on_accelerator(op, name, [a, b],
+                                       lambda out: emit_gemmini_add(self.program, op, name, a, b, out, self.target))
+            if why is None:
                 return
-            except GemforgeError as e:
-                self.tensors.pop(op.result, None)
-                why = str(e)
         self.host(op, name, _short(why))
 
     def _split_pool(self, op: G.Conv2DOp, name: str, inputs: list[Tensor]) -> bool:
