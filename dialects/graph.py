@@ -33,7 +33,8 @@ Who consumes which op
   epilogue of ``conv2d`` and ``matmul`` (``output_scale``, ``activation``, ``clip``,
   ``pool_*``, ``residual``) and tiles those two onto the accelerator.
 - The host fallback runs what the accelerator cannot: ``softmax``, ``avgpool``,
-  ``global_avgpool``, the float islands ``lrn`` and ``channel_affine``, and any
+  ``global_avgpool``, the float islands ``lrn`` and ``channel_affine``, the per-channel
+  table lookups ``lut`` (``fold-lut`` builds them from chains of element-wise ops), and any
   ``add`` / ``pad`` / ``concat`` / ``transpose`` / ``reshape`` left unfused.
 """
 
@@ -43,6 +44,7 @@ from gemforge.dialects.graph_common import GraphVerifyError
 from gemforge.dialects.graph_constant import ConstantOp
 from gemforge.dialects.graph_elementwise import AddOp, ClipOp, ReluOp, RequantizeOp, SoftmaxOp
 from gemforge.dialects.graph_float import ChannelAffineOp, LRNOp
+from gemforge.dialects.graph_lut import LutOp
 from gemforge.dialects.graph_nn import Conv2DOp, MatmulOp
 from gemforge.dialects.graph_norm import BatchNormOp
 from gemforge.dialects.graph_pool import AvgPoolOp, GlobalAvgPoolOp, MaxPoolOp
@@ -70,6 +72,7 @@ Graph = Dialect(
         BatchNormOp,
         LRNOp,
         ChannelAffineOp,
+        LutOp,
     ],
     [],
 )
@@ -96,4 +99,5 @@ __all__ = [
     "BatchNormOp",
     "LRNOp",
     "ChannelAffineOp",
+    "LutOp",
 ]

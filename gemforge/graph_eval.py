@@ -77,10 +77,7 @@ def evaluate(
     for op in func.body.block.ops:
         if isinstance(op, ReturnOp):
             return {n: env[v] for n, v in zip(output_names(func), op.arguments)}
-        handler = _HANDLERS.get(type(op))
-        if handler is None:
-            raise GemforgeError(f"graph_eval: cannot evaluate op '{op.name}'")
-        env[op.results[0]] = handler(op, env)
+        env[op.results[0]] = evaluate_op(op, env)
     raise GemforgeError(f"graph_eval: function '{func.sym_name.data}' has no func.return")
 
 
@@ -136,7 +133,18 @@ _HANDLERS: dict[type[Operation], Callable[[Operation, dict], np.ndarray]] = {
                                    op.output_scale),
     G.ChannelAffineOp: lambda op, env: K.channel_affine(env[op.input], env[op.scale], env[op.shift],
                                                         env[op.multiplier], op.input_scale, op.output_scale),
+    G.LutOp: lambda op, env: K.lut([env[v] for v in op.inputs], env[op.table]),
 }
+
+
+def evaluate_op(op: Operation, env: dict[SSAValue, np.ndarray]) -> np.ndarray:
+    """The value of ``op``'s result given ``env`` (each operand -> its array), with the
+    kernels :func:`evaluate` uses. Element-wise ops accept any operand arrays that
+    broadcast together (``fold-lut`` evaluates them on all 256 int8 values at once)."""
+    handler = _HANDLERS.get(type(op))
+    if handler is None:
+        raise GemforgeError(f"graph_eval: cannot evaluate op '{op.name}'")
+    return handler(op, env)
 
 
 def _pad(x: np.ndarray, pads, value: int) -> np.ndarray:

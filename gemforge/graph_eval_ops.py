@@ -106,6 +106,15 @@ def maxpool(x, kernel, stride, padding) -> np.ndarray:
     return out
 
 
+def window_counts(h: int, w: int, kernel, stride, padding) -> np.ndarray:
+    """[OH, OW]: how many input elements each pooling window covers (padding excluded)."""
+    (kh, kw), (sh, sw) = kernel, stride
+    top, left, bottom, right = padding
+    ys = np.arange((h + top + bottom - kh) // sh + 1)[:, None] * sh - top
+    xs = np.arange((w + left + right - kw) // sw + 1)[None, :] * sw - left
+    return (np.minimum(ys + kh, h) - np.maximum(ys, 0)) * (np.minimum(xs + kw, w) - np.maximum(xs, 0))
+
+
 def avgpool(x, kernel, stride, padding, count_include_pad, scale) -> np.ndarray:
     total = None
     for view in _windows(x.astype(np.int64), kernel, stride, padding, 0):
@@ -177,3 +186,21 @@ def channel_affine(x, scale, shift, multiplier, input_scale, output_scale) -> np
     v = x.astype(f) * f(input_scale)
     t = (v * scale.astype(f) + shift.astype(f)) * multiplier.astype(f)
     return quantize_f32(t, output_scale)
+
+
+def lut(x, table) -> np.ndarray:
+    """``graph.lut``: ``y[..., c] = table[c, v[..., c] + 128]`` with ``v`` = ``x``, or the
+    concatenation of the arrays ``x`` along the last axis (row 0 for every channel when the
+    table has one row). Leading extents broadcast."""
+    parts = [x] if isinstance(x, np.ndarray) else list(x)
+    channels = sum(p.shape[-1] for p in parts)
+    lead = np.broadcast_shapes(*(p.shape[:-1] for p in parts))
+    y = np.empty((*lead, channels), table.dtype)
+    start = 0
+    for p in parts:
+        c, index = p.shape[-1], p.astype(np.intp) + 128
+        rows = table[:1] if table.shape[0] == 1 else table[start:start + c]
+        # the row index broadcasts along the last axis (one row per channel, or row 0 for all)
+        y[..., start:start + c] = rows[np.arange(c) if len(rows) > 1 else 0, index]
+        start += c
+    return y

@@ -32,10 +32,14 @@ import gemforge.sim.host_graph  # noqa: F401  (registers the graph host kernels)
 
 
 def fuse(module: ModuleOp, names: dict | None = None) -> ModuleOp:
-    """A copy of ``module`` after ``fuse-epilogues`` (the input is left untouched).
-    ``names`` (value of ``module`` -> name, e.g. ONNX tensor names) become the copy's
-    name hints, which name the nodes of the report (a fused op keeps the name of the
-    last op it absorbed)."""
+    """A copy of ``module`` after ``fuse-epilogues``, ``fold-channel-shuffle`` (layout
+    chains that permute channels go into conv weights) and then ``fold-lut`` (chains of
+    per-channel int8 ops left on the host become table lookups; the input is left
+    untouched). ``names`` (value of ``module`` -> name, e.g. ONNX tensor names) become the
+    copy's name hints, which name the nodes of the report (a fused op keeps the name of
+    the last op it absorbed)."""
+    from gemforge.passes.fold_channel_shuffle import FoldChannelShuffle
+    from gemforge.passes.fold_lut import FoldLut
     from gemforge.passes.fuse_epilogues import FuseEpilogues
     from gemforge.testing import context
 
@@ -45,6 +49,8 @@ def fuse(module: ModuleOp, names: dict | None = None) -> ModuleOp:
         if value in mapping:
             mapping[value].name_hint = re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_") or None
     FuseEpilogues().apply(context(), fused)
+    FoldChannelShuffle().apply(context(), fused)
+    FoldLut().apply(context(), fused)
     return fused
 
 
@@ -186,7 +192,7 @@ def compile_network(module: ModuleOp, target: Target | str | None = None, *, sch
     ``schedule``: ``bnb`` (the optimizing pipeline) or ``library`` (the vendor-library
     baseline) for the accelerator layers. ``progress(node)`` is called after each node.
     ``emit_dir``: write the IR there: ``graph.mlir`` (as given), ``fused.mlir`` (after
-    ``fuse-epilogues``) and, per accelerator layer, ``layers/<node>.<k>-<pass>.mlir``
+    :func:`fuse`'s graph passes) and, per accelerator layer, ``layers/<node>.<k>-<pass>.mlir``
     after each pass of ``gemforge-pipeline``; ``names``: see :func:`fuse`. ``adds``: where
     int8 adds run, ``host`` (exact) or ``gemmini`` (the vendor's tiled_resadd, not bit-exact;
     :mod:`gemforge.network_adds`)."""
@@ -195,10 +201,12 @@ def compile_network(module: ModuleOp, target: Target | str | None = None, *, sch
     fused = fuse(module, names)
     dump_dir = None
     if emit_dir is not None:
+        from gemforge.testing import print_ir
+
         dump_dir = Path(emit_dir) / "layers"
         dump_dir.mkdir(parents=True, exist_ok=True)
-        (Path(emit_dir) / "graph.mlir").write_text(f"{module}\n")
-        (Path(emit_dir) / "fused.mlir").write_text(f"{fused}\n")
+        (Path(emit_dir) / "graph.mlir").write_text(print_ir(module) + "\n")
+        (Path(emit_dir) / "fused.mlir").write_text(print_ir(fused) + "\n")
     if progress is not None and hasattr(progress, "total"):  # e.g. a ProgressBar: nodes to come
         progress.total = max(1, sum(1 for op in find_function(fused).body.block.ops
                                     if op.dialect_name() == "graph" and op.name != "graph.constant"))

@@ -1,14 +1,19 @@
 """Partition a graph network between the accelerator and the host, and build ONE Program.
 
-Partitioning (BYOC style) runs on a copy of the module after ``fuse-epilogues``:
+Partitioning (BYOC style) runs on a copy of the module after the graph passes of
+:func:`gemforge.network.fuse`:
 
 * **accelerator**: ``graph.conv2d`` / ``graph.matmul`` (with their fused bias,
-  requantization and activation) that the chosen code generator accepts, and int8
+  requantization and activation) that the chosen code generator accepts, int8
   ``graph.maxpool`` s that Gemmini's pooled move-out computes exactly (bnb schedule,
-  :func:`~gemforge.network_pool.pool_placement`). A conv whose fused max pool the
-  generator does not lower, or is faster split off (:mod:`gemforge.network_pool`), runs
-  its conv and then the pool on its own (on Gemmini when exact, else on the host); a
-  grouped convolution runs group by group (:mod:`gemforge.network_groups`). Anything
+  :func:`~gemforge.network_pool.pool_placement`), and int8 ``graph.avgpool`` s as
+  depthwise all-ones convolutions (bnb schedule, :mod:`gemforge.network_avgpool`; a host
+  node then recomputes the border windows that divide by fewer elements). A conv whose
+  fused max pool the generator does not lower, or is faster split off
+  (:mod:`gemforge.network_pool`), runs its conv and then the pool on its own (on Gemmini
+  when exact, else on the host); a grouped convolution runs dense (block-diagonal
+  weights) when that costs less than splitting it, else group by group
+  (:mod:`gemforge.network_groups`). Anything
   else the generator rejects (residual epilogues, batched matmuls, ...) falls back to
   the host, with the generator's one-line reason in the report.
 * **host**: every other op (add, other pools, concat, reshape, transpose, pad, softmax, ...)
@@ -42,8 +47,9 @@ from gemforge.dialects import graph as G
 from gemforge.dialects.graph_constant import NUMPY_DTYPES
 from gemforge.errors import GemforgeError
 from gemforge.graph_eval import find_function, input_names, output_names
+from gemforge.network_avgpool import avgpool_conv, avgpool_refusal, has_partial_windows
 from gemforge.network_adds import ADDS, add_multipliers, emit_gemmini_add, gemmini_add_refusal
-from gemforge.network_groups import split_groups
+from gemforge.network_groups import dense_conv, dense_pays, split_groups
 from gemforge.network_layers import constant_of, emit_bnb, emit_library, layer_operands, transaction
 from gemforge.network_pool import emit_pool, fused_pool_pays, pool_placement, split_pool
 from gemforge.target import Target
@@ -112,6 +118,8 @@ def host_kind(op: Operation) -> tuple[str, dict]:
         return "copy", {}
     if isinstance(op, G.ReluOp):
         return "relu", {}
+    if isinstance(op, G.LutOp):  # inputs [x0, .., x_n-1, table]: table[c, concat(x)[c] + 128] in both
+        return "lut", {}
     if isinstance(op, G.RequantizeOp):  # sat_i8(rne(f32(x) * f32(scale))) in both
         return "requantize", {"scale": op.field("scale")}
     if isinstance(op, G.MaxPoolOp):
@@ -236,12 +244,14 @@ class NetworkBuilder:
         falling back to the host when the code generator declines."""
         emit = emit_bnb if self.schedule == "bnb" else emit_library
         inputs = [self.tensor_of(v) for v in layer_operands(op)]
+        # a grouped conv whose zero blocks cost less than splitting it runs dense (network_groups.py)
+        layer = dense_conv(op) if isinstance(op, G.Conv2DOp) and dense_pays(op, self.target) else op
 
         def emit_into(out: Tensor) -> None:
             if self.schedule == "bnb" and isinstance(op, G.Conv2DOp) and op.pool_kernel is not None \
-                    and not fused_pool_pays(op, inputs, self.target, self.target_spec):
+                    and not fused_pool_pays(layer, inputs, self.target, self.target_spec):
                 raise GemforgeError("the pool is cheaper split off after the conv (gemforge/network_pool.py)")
-            emit(self.program, op, name, inputs, out, self.target, self.dump_dir, self.target_spec)
+            emit(self.program, layer, name, inputs, out, self.target, self.dump_dir, self.target_spec)
 
         reason = self._on_accelerator(op, name, inputs, emit_into, op_macs(op))
         if reason is None:
@@ -263,6 +273,24 @@ class NetworkBuilder:
                 return
         self.host(op, name, _short(why))
 
+    def avgpool(self, op: G.AvgPoolOp, name: str) -> None:
+        """An average pool as a depthwise all-ones conv, plus a host pass over the windows
+        that reach into the padding when they divide by fewer elements (network_avgpool.py)."""
+        why = avgpool_refusal(op, self.schedule)
+        if why is None:
+            x, conv = self.tensor_of(op.input), avgpool_conv(op)
+            why = self._on_accelerator(op, name, [x], lambda out: emit_bnb(
+                self.program, conv, name, [x], out, self.target, self.dump_dir, self.target_spec))
+            if why is None:
+                if has_partial_windows(op):
+                    out, border = self.tensors[op.result], f"{name}.border"
+                    start, before = len(self.program.items), set(self.program.tensors)
+                    self.program.host(op.name, [x.name], [out.name], **host_attrs(op), partial_only=True)
+                    self._node(border, op, HOST, "windows that reach into the padding", start, [x.name, out.name],
+                               [out.name], before)
+                return
+        self.host(op, name, _short(why))
+
     def _split_pool(self, op: G.Conv2DOp, name: str, inputs: list[Tensor]) -> bool:
         """The conv without its pool (on its own, else group by group), then the pool."""
         emit = emit_bnb if self.schedule == "bnb" else emit_library
@@ -271,7 +299,8 @@ class NetworkBuilder:
         try:
             with transaction(self.program):
                 acc = self._add(f"v{len(self.tensors)}.{name}.conv", conv.result, "scratch")
-                emit(self.program, conv, name, inputs, acc, self.target, self.dump_dir, self.target_spec)
+                layer = dense_conv(conv) if dense_pays(conv, self.target) else conv
+                emit(self.program, layer, name, inputs, acc, self.target, self.dump_dir, self.target_spec)
             self._node(name, op, ACCELERATOR, "", start, [t.name for t in inputs], [acc.name], before, op_macs(op))
         except GemforgeError:
             self.tensors.pop(conv.result, None)
@@ -302,6 +331,8 @@ class NetworkBuilder:
                     self.accelerator(op, name)
                 else:
                     self.host(op, name, why)
+            elif isinstance(op, G.AvgPoolOp):
+                self.avgpool(op, name)
             elif isinstance(op, G.AddOp) and self.adds == "gemmini":
                 self.gemmini_add(op, name)
             else:

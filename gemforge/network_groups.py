@@ -8,6 +8,10 @@ padding, dilation and epilogue: the epilogue is per element, so it splits exactl
 and one host ``graph.concat`` joins the group outputs along channels. Exact by
 construction; it pays off when the convolution's MACs cost more on the host than the
 copies (``host_mac_cycles`` per MAC against ``host_element_cycles`` per copied element).
+
+When the copies cost more than the zeros would, the builder runs the convolution dense
+instead (:func:`dense_conv`: block-diagonal weights, ``passes/_densify.py``), which is
+exact too and needs no host kernel at all (:func:`dense_pays`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from xdsl.ir import Block
 from gemforge.dialects import graph as G
 from gemforge.errors import GemforgeError
 from gemforge.network_layers import constant_of, transaction
+from gemforge.passes._densify import block_diagonal
+from gemforge.target import Target
 
 
 def split_groups(builder, op: G.Conv2DOp, name: str, emit) -> bool:
@@ -76,3 +82,33 @@ def _group_conv(op: G.Conv2DOp, w, b, in_shape, opts) -> G.Conv2DOp:
     wc = G.ConstantOp.from_numpy(np.ascontiguousarray(w))
     bc = G.ConstantOp.from_numpy(np.ascontiguousarray(b)) if b is not None else None
     return G.Conv2DOp(arg, wc.result, bc.result if bc else None, groups=1, **opts)
+
+
+def dense_pays(op: G.Conv2DOp, target: Target) -> bool:
+    """Whether a grouped (not depthwise) conv is cheaper dense than group by group: the
+    zero blocks' extra multiply-accumulates at the array's peak rate (dim * dim per cycle)
+    against the host copies that splitting costs (every input element sliced out, every
+    output element concatenated)."""
+    from gemforge.network_build import op_macs
+
+    n, h, w, c = op.input.type.get_shape()
+    groups = op.groups
+    if groups < 2 or groups == c or constant_of(op.weight) is None:
+        return False
+    extra = (groups - 1) * op_macs(op) / (target.dim * target.dim)
+    copies = (n * h * w * c + int(np.prod(op.result.type.get_shape()))) * target.host_element_cycles
+    return extra < copies
+
+
+def dense_conv(op: G.Conv2DOp) -> G.Conv2DOp:
+    """``op`` with groups 1 and block-diagonal weights (exactly the same result), detached:
+    its input (and residual) are fresh arguments of the same types, in operand order."""
+    w = block_diagonal(constant_of(op.weight), op.groups)
+    b = constant_of(op.bias) if op.bias is not None else None
+    opts = {k: v for k, v in op.options().items() if k not in ("bias", "residual", "groups")}
+    types = [op.input.type] + ([op.residual.type] if op.residual is not None else [])
+    args = Block(arg_types=types).args
+    wc = G.ConstantOp.from_numpy(np.ascontiguousarray(w))
+    bc = G.ConstantOp.from_numpy(np.ascontiguousarray(b)) if b is not None else None
+    residual = {"residual": args[1]} if op.residual is not None else {}
+    return G.Conv2DOp(args[0], wc.result, bc.result if bc else None, groups=1, **opts, **residual)

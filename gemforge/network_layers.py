@@ -114,16 +114,16 @@ def emit_bnb(program: Program, op: Operation, prefix: str, inputs: list[Tensor],
     path or built-in name; default ``target.name``)."""
     from gemforge.backends.gemmini.encode import encode_function
     from gemforge.passes.gemforge_pipeline import pipeline_passes
-    from gemforge.testing import context
+    from gemforge.testing import context, print_ir
 
     module = single_op_module(op)
     ctx = context()
     if dump_dir is not None:
-        (dump_dir / f"{prefix}.0-graph.mlir").write_text(f"{module}\n")
+        (dump_dir / f"{prefix}.0-graph.mlir").write_text(print_ir(module) + "\n")
     for k, p in enumerate(pipeline_passes(spec or target.name), 1):
         p.apply(ctx, module)
         if dump_dir is not None:
-            (dump_dir / f"{prefix}.{k}-{p.name}.mlir").write_text(f"{module}\n")
+            (dump_dir / f"{prefix}.{k}-{p.name}.mlir").write_text(print_ir(module) + "\n")
     fn = next(o for o in module.ops if isinstance(o, func.FuncOp))
     bindings = {f"in{i}": t for i, t in enumerate(inputs)}
     bindings["output"] = output

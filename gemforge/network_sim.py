@@ -44,7 +44,8 @@ def run_nodes(program: Program, nodes: list[Node], inputs: dict[str, np.ndarray]
     results = []
     for node in nodes:
         p = node_program(program, node)
-        feeds = {n: values[n] for n, t in p.tensors.items() if t.role == "input"}
+        # a node that reads what it writes (it updates part of the tensor) starts from its value
+        feeds = {n: values[n] for n, t in p.tensors.items() if t.role == "input" or (t.role == "output" and n in node.reads)}
         res = sim.run(p, feeds, target, timing=timing, trace=True if trace else None)
         values.update(res.outputs)
         results.append(res)

@@ -13,6 +13,8 @@ from xdsl.passes import ModulePass
 # pass name -> (module under gemforge.passes, class name)
 _PASSES: dict[str, tuple[str, str]] = {
     "fold-batchnorm": ("fold_batchnorm", "FoldBatchNorm"),
+    "fold-channel-shuffle": ("fold_channel_shuffle", "FoldChannelShuffle"),
+    "fold-lut": ("fold_lut", "FoldLut"),
     "fuse-activation": ("fuse_activation", "FuseActivation"),
     "fuse-bias": ("fuse_bias", "FuseBias"),
     "fuse-epilogues": ("fuse_epilogues", "FuseEpilogues"),

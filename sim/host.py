@@ -19,6 +19,11 @@ Kinds (attributes in brackets):
 * ``global_avg_pool`` [scale=1/(H*W)]: NHWC -> (N, C): sat(rne(sum_hw(x) * scale)).
 * ``matmul`` [scale=None, relu=False]: (M, K) x (K, N) (+ bias (N,) int32 if a third input)
   in int32; requantized to out's dtype when ``scale`` is given.
+* ``lut``: inputs [x0, ..., x_{n-1}, table], int8; with ``x`` the concatenation of the
+  ``x_i`` along the last axis (equal leading extents), ``out[..., c] = table[c, x + 128]``
+  with ``table`` (C, 256), or (1, 256) shared by every channel (``graph.lut``). One
+  element visit per output element: each input element is read once and looked up once,
+  like relu's or requantize's one visit (the concatenation is never copied).
 
 Other components may add kinds with :func:`register`.
 """
@@ -28,6 +33,8 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+
+from gemforge.graph_eval_ops import lut
 
 Kernel = Callable[[list[np.ndarray], list[np.ndarray], dict], tuple[int, int]]
 KERNELS: dict[str, Kernel] = {}
@@ -125,6 +132,12 @@ def _matmul(ins, outs, attrs):
         y = saturate(y, outs[0].dtype)
     outs[0][...] = np.maximum(y, 0) if attrs.get("relu") else y
     return y.size, a.shape[0] * a.shape[1] * b.shape[1]
+
+
+@_kernel("lut")
+def _lut(ins, outs, attrs):
+    outs[0][...] = lut(ins[:-1], ins[-1]).reshape(outs[0].shape)
+    return outs[0].size, 0
 
 
 from gemforge.sim import host_graph as _host_graph  # noqa: E402,F401  (graph-op kinds of whole networks)

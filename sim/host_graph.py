@@ -12,8 +12,10 @@ CPU cost model (what each kernel returns as ``(elements, macs)``; the simulator 
 
 * ``elements`` counts element visits: one per output element for element-wise ops,
   copies and layout changes (reshape, transpose, concat, pad, requantize, relu, clip,
-  add); one per window element read for pools (``out * kh * kw``; the global average
-  pool reads every input element); four per element for softmax (max, exp, sum, divide);
+  add, and the generic ``lut`` table lookup of :mod:`gemforge.sim.host`); one per window element read for pools (``out * kh * kw``; the global average
+  pool reads every input element; ``graph.avgpool`` with ``partial_only`` computes and
+  writes only the outputs whose window reaches into the padding, see
+  :mod:`gemforge.network_avgpool`); four per element for softmax (max, exp, sum, divide);
   one per output element for the epilogue of a host conv / matmul; for the float
   islands, one per float32 step: six per element for LRN (dequantize and square, add
   head, subtract tail, pow, multiply, quantize), four for ``channel_affine``
@@ -119,9 +121,18 @@ def _maxpool(ins, outs, a):
 
 
 def _avgpool(ins, outs, a):
-    y = K.avgpool(ins[0], _t(a["kernel"]), _t(a["stride"]), _t(a["padding"]), a["count_include_pad"], a["scale"])
-    _store(outs, y)
-    return int(y.size) * int(np.prod(a["kernel"])), 0
+    kernel, stride, padding = _t(a["kernel"]), _t(a["stride"]), _t(a["padding"])
+    y = K.avgpool(ins[0], kernel, stride, padding, a["count_include_pad"], a["scale"])
+    window = int(np.prod(kernel))
+    if not a.get("partial_only"):
+        _store(outs, y)
+        return int(y.size) * window, 0
+    # only the windows that reach into the padding (the rest came from the accelerator)
+    n, h, w, c = ins[0].shape
+    partial = K.window_counts(h, w, kernel, stride, padding) < window
+    out = outs[0].reshape(y.shape)
+    out[:, partial, :] = y[:, partial, :]
+    return n * int(partial.sum()) * c * window, 0
 
 
 def _global_avgpool(ins, outs, a):

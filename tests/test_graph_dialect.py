@@ -124,6 +124,8 @@ def every_graph_op():
         graph.BatchNormOp(value([2, 3], i32), value([3], f32), value([3], f32)),
         graph.LRNOp(x, 5, 1e-4, 0.75, 1.0, input_scale=0.5, output_scale=0.25),
         graph.ChannelAffineOp(x, *(value([16], f32) for _ in range(3)), input_scale=0.5, output_scale=0.25),
+        graph.LutOp(x, value([16, 256])),
+        graph.LutOp([x, value([1, 8, 8, 4]), x], value([36, 256])),  # several inputs, channels joined
     ]
 
 
@@ -305,6 +307,15 @@ BAD_BUILDS = [
     (lambda: graph.ConcatOp([], axis=0), "needs at least one input"),
     (lambda: graph.PadOp(value([2, 3]), (1, 1)), "pads must have 4 values"),
     (lambda: graph.ConstantOp.from_numpy(np.zeros(2, np.float64)), "unsupported numpy dtype"),
+    (lambda: graph.LutOp(value([2, 3], i32), value([3, 256])), "input must have element type i8"),
+    (lambda: graph.LutOp(value([2, 3]), value([3, 256], i32)), "table must have element type i8"),
+    (lambda: graph.LutOp(value([2, 3]), value([3, 255])), "table must be tensor<3x256xi8> or tensor<1x256xi8>"),
+    (lambda: graph.LutOp(value([2, 3]), value([256])), "table must be tensor<3x256xi8>"),
+    (lambda: graph.LutOp(value([2, 3]), value([2, 256])), "table has 2 rows, expected 1 \\(shared\\) or 3"),
+    (lambda: graph.LutOp([], value([1, 256])), "graph.lut: needs at least one input"),
+    (lambda: graph.LutOp([value([2, 3]), value([3, 3])], value([1, 256])), "input 1 tensor<3x3xi8> does not match input 0"),
+    (lambda: graph.LutOp([value([2, 3]), value([2, 4], i32)], value([1, 256])), "input 1 must have element type i8"),
+    (lambda: graph.LutOp([value([2, 3]), value([2, 4])], value([3, 256])), "table has 3 rows, expected 1 \\(shared\\) or 7"),
 ]
 
 
@@ -334,7 +345,7 @@ def test_dialect_lists_every_op():
         "graph.constant", "graph.conv2d", "graph.matmul", "graph.add", "graph.relu", "graph.clip",
         "graph.requantize", "graph.softmax", "graph.maxpool", "graph.avgpool", "graph.global_avgpool",
         "graph.reshape", "graph.transpose", "graph.concat", "graph.pad", "graph.batch_norm",
-        "graph.lrn", "graph.channel_affine",
+        "graph.lrn", "graph.channel_affine", "graph.lut",
     }
     for op in graph.Graph.operations:
         assert op.__doc__ and len(op.__doc__) > 40, op.name

@@ -147,6 +147,34 @@ def _add(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
             "}"]
 
 
+@_writer("lut")
+def _lut(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
+    """Inputs x0..x_{n-1} then the table: one loop per input writes its channel range of
+    the output (the inputs' channel concatenation is never built)."""
+    if len(op.inputs) < 2 or len(op.outputs) != 1:
+        raise CBackendError(f"host kernel lut({', '.join(op.inputs)}): expected inputs x0.. and a table, "
+                            f"and 1 output")
+    xs = [_tensor(program, lay, n) for n in op.inputs[:-1]]
+    table, tt, _, tshape = _tensor(program, lay, op.inputs[-1])
+    dst, dt, size, _ = _tensor(program, lay, op.outputs[0])
+    channels = [shape[-1] if shape else 0 for _, _, _, shape in xs]
+    c = sum(channels)
+    pixels = {n // ci if ci else -1 for (_, _, n, _), ci in zip(xs, channels)}
+    if len(pixels) != 1 or size != sum(n for _, _, n, _ in xs) or {tt, dt, *(x[1] for x in xs)} != {"int8_t"} or \
+            len(tshape) != 2 or tshape[1] != 256 or tshape[0] not in (1, c):
+        raise CBackendError(f"host kernel lut({', '.join(op.inputs)}): needs int8 inputs (..., C_i) with equal "
+                            f"leading extents, an int8 table (C or 1, 256) and an int8 output of their summed "
+                            f"size; got {', '.join(str(x[3]) for x in xs)}, table {tshape}")
+    lines, start, n_px = [], 0, size // c if c else 0
+    for (src, _, _, _), ci in zip(xs, channels):
+        row = "" if tshape[0] == 1 else f"({start} + ch) * 256 + "
+        lines += [f"for (size_t px = 0; px < {n_px}; px++)",
+                  f"for (size_t ch = 0; ch < {ci}; ch++)",
+                  f"  {dst}[px * {c} + {start} + ch] = {table}[{row}(size_t)({src}[px * {ci} + ch] + 128)];"]
+        start += ci
+    return lines
+
+
 @_writer("max_pool2d")
 def _max_pool(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
     (src, st, _, shape), (dst, dt, size, _) = _in_out(op, lay, program)

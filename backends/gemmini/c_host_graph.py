@@ -12,6 +12,7 @@ import numpy as np
 from gemforge.backends.gemmini.c_host import _f32, _in_out, _need, _store, _tensor, _writer, max_pool_loops
 from gemforge.backends.gemmini.c_image import CBackendError, ImageLayout
 from gemforge.backends.gemmini.program import HostOp, Program
+from gemforge.graph_eval_ops import window_counts
 
 
 def _strides(shape) -> list[int]:
@@ -130,18 +131,18 @@ def _avgpool(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
     emitted as exact literals, so no C compiler's float division rules come in."""
     (src, _, _, shape), (dst, dt, size, _) = _in_out(op, lay, program)
     n, h, w, c, oh, ow, (kh, kw), (sh, sw), (top, left, _, _) = _pool_geometry(op, shape, size)
-    ys, xs = np.arange(oh)[:, None] * sh - top, np.arange(ow)[None, :] * sw - left
-    if op.attrs["count_include_pad"]:
-        counts = np.full((oh, ow), kh * kw)
-    else:
-        counts = (np.minimum(ys + kh, h) - np.maximum(ys, 0)) * (np.minimum(xs + kw, w) - np.maximum(xs, 0))
+    inside = window_counts(h, w, (kh, kw), (sh, sw), op.attrs["padding"])
+    counts = np.full((oh, ow), kh * kw) if op.attrs["count_include_pad"] else inside
     mult = np.float32(op.attrs["scale"]) / counts.astype(np.float32)
     table = ", ".join(_f32(float(m)) for m in mult.reshape(-1))
-    return [f"static const float mult[{oh * ow}] = {{{table}}};",
+    # partial_only: the outputs whose window reaches into the padding (network_avgpool.py)
+    skip = [f"  if ({kh * kw} == window[oy * {ow} + ox]) continue;"] if op.attrs.get("partial_only") else []
+    counted = [f"static const int window[{oh * ow}] = {{{', '.join(str(int(v)) for v in inside.reshape(-1))}}};"]
+    return [f"static const float mult[{oh * ow}] = {{{table}}};", *(counted if skip else []),
             f"for (size_t b = 0; b < {n}; b++)",
             f"for (size_t oy = 0; oy < {oh}; oy++)",
             f"for (size_t ox = 0; ox < {ow}; ox++)",
-            f"for (size_t ch = 0; ch < {c}; ch++) {{",
+            f"for (size_t ch = 0; ch < {c}; ch++) {{", *skip,
             "  int64_t total = 0;  /* padding adds 0 */",
             f"  for (size_t ky = 0; ky < {kh}; ky++)",
             f"  for (size_t kx = 0; kx < {kw}; kx++) {{",

@@ -1,8 +1,9 @@
 """The C backend on networks with float islands and a host convolution: a small ONNX model
 (conv -> relu -> LRN -> grouped conv -> relu -> max pool with one-sided padding -> batch
 norm -> relu -> conv with unequal strides) puts ``graph.lrn``, ``graph.conv2d`` (the last conv:
-no generator lowers unequal strides; the grouped one runs group by group) and
-``graph.channel_affine`` on the host. Its emitted C issues the simulator's stream and its host kernels compute the
+no generator lowers unequal strides; the grouped one runs group by group) and the batch norm
+with its ReLU, folded by ``fold-lut`` into a ``lut`` (``graph.channel_affine`` alone is tested in
+test_c_host_float.py), on the host. Its emitted C issues the simulator's stream and its host kernels compute the
 simulator's results (numpy's float32 ``power`` replaced by the libm ``powf`` the C calls, see
 backends/gemmini/c_host_float.py). With GEMFORGE_SLOW_TESTS=1: the light models that need
 these kernels emit C."""
@@ -29,7 +30,7 @@ from c_roundtrip import assert_same_stream, needs_cc
 from test_c_host_float import _LIBM, _NumpyWithLibmPow
 from test_c_network import host_only
 
-NEW_KINDS = {"graph.lrn", "graph.conv2d", "graph.channel_affine"}
+NEW_KINDS = {"graph.lrn", "graph.conv2d", "lut"}
 
 
 def float_island_model(path) -> None:
@@ -87,7 +88,7 @@ def test_float_island_host_kernels_match_simulator(program, tmp_path):
              for line in stdout.splitlines() if line.startswith("dump ")}
     with unittest.mock.patch.object(K, "np", _NumpyWithLibmPow()):
         want = sim.run(p, inputs, timing=False).outputs
-    assert len(want) == len(p.tensors_with_role("output")) >= 4
+    assert len(want) == len(p.tensors_with_role("output")) >= 3  # lrn, lut (batch norm + relu), conv
     for name, value in want.items():
         np.testing.assert_array_equal(dumps[name], value.reshape(-1), err_msg=f"host output {name}")
 
@@ -98,7 +99,7 @@ HEAVY = pytest.mark.skipif(not os.environ.get("GEMFORGE_SLOW_TESTS"), reason="se
 @pytest.mark.slow
 @HEAVY
 @pytest.mark.parametrize("name, kinds", [("bvlc_alexnet", {"graph.lrn", "graph.conv2d"}), ("zfnet512", {"graph.lrn"}),
-                                         ("inception_v1", {"graph.lrn"}), ("densenet121", {"graph.channel_affine"})])
+                                         ("inception_v1", {"graph.lrn"}), ("densenet121", {"lut"})])
 def test_light_model_emits_c(tmp_path, name, kinds):
     from gemforge.network_model import load, value_names
 

@@ -67,6 +67,11 @@ def test_run_check_json_trace(model, tmp_path):
     ir = tmp_path / "ir"
     assert (ir / "program.npz").exists() and (ir / "fused.mlir").exists()
     assert any(f.name.endswith("convert-tile-to-gemmini.mlir") for f in (ir / "layers").iterdir())
+    # the dumps are IR that gemforge-opt reads back
+    from gemforge.testing import parse
+
+    for f in [ir / "graph.mlir", ir / "fused.mlir", *sorted((ir / "layers").iterdir())[:3]]:
+        parse(f.read_text())
 
 
 def test_run_without_check_has_no_check_key(model, tmp_path):

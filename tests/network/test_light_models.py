@@ -67,7 +67,7 @@ HEAVY = pytest.mark.skipif(not os.environ.get("GEMFORGE_SLOW_TESTS"), reason="se
 @pytest.mark.slow
 @HEAVY
 @pytest.mark.parametrize("name, host_op", [("bvlc_alexnet", "graph.lrn"), ("zfnet512", "graph.lrn"),
-                                           ("densenet121", "graph.channel_affine")])
+                                           ("densenet121", "graph.lut")])
 def test_float_island_models(name, host_op):
     net = run_and_check(name, "bnb", exact=False)
     assert any(n.op == host_op and n.where == "host" for n in net.nodes)
