@@ -9,6 +9,11 @@ chained over a block copies every concat in full, quadratically in the block len
 - :class:`AbsorbProducer`: a ``graph.lut`` input computed by a chain of unary per-channel
   int8 ops (:func:`gemforge.passes._lut_chain.lut_input`) is replaced by the chain's input
   and the chain composed into that input's rows of the table: ``T'[c, v] = T[c, f_c(v)]``.
+- :class:`ConcatToLut`: a last-axis int8 concat one of whose inputs is computed by a unary
+  chain that nothing else reads (Inception's and SqueezeNet's branch outputs requantized to
+  the concat's scale) becomes a lookup with the identity table, which then absorbs the
+  chain: the concat's one pass over its elements does the requantize too. Not when the
+  concat is read by a lookup or a concat, which take it apart themselves.
 - :class:`EraseDead`: a Pure graph op (constants included) whose results are unused goes.
 
 Each is exact (an index permutation, or a composition of exact tables) and applies even
@@ -20,6 +25,7 @@ elements once.
 from __future__ import annotations
 
 import numpy as np
+from xdsl.dialects.builtin import i8
 from xdsl.ir import Operation, SSAValue
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
 from xdsl.traits import Pure
@@ -107,6 +113,29 @@ class AbsorbProducer(RewritePattern):
         rewriter.replace(op, [table, G.LutOp(inputs, table.result)])
 
 
+def _only_reader(value: SSAValue, op: Operation) -> bool:
+    return all(use.operation is op for use in value.uses)
+
+
+class ConcatToLut(RewritePattern):
+    """``concat(.., f(x), ..)`` on the last axis, ``f`` a unary per-channel chain read only
+    by it, the concat read by neither a lookup nor a concat -> ``lut(.., f(x), .., identity)``
+    (then :class:`AbsorbProducer` composes ``f``)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: G.ConcatOp, rewriter: PatternRewriter) -> None:
+        rank = op.result.type.get_num_dims()
+        if op.axis % rank != rank - 1 or op.result.type.element_type != i8:
+            return
+        if any(isinstance(use.operation, G.LutOp | G.ConcatOp) for use in op.result.uses):
+            return
+        if not any(producer_chain(v) and _only_reader(v, op) for v in op.inputs):
+            return
+        identity = G.ConstantOp.from_numpy(np.arange(-128, 128, dtype=np.int8)[None, :])
+        identity.result.name_hint = "table"
+        rewriter.replace(op, [identity, G.LutOp(list(op.inputs), identity.result)])
+
+
 class EraseDead(RewritePattern):
     """Erase a Pure ``graph.*`` op none of whose results is used."""
 
@@ -116,7 +145,8 @@ class EraseDead(RewritePattern):
 
 
 # The order the greedy applier tries them on each op; the walker repeats to a fixed point.
-ABSORB_PATTERNS: tuple[type[RewritePattern], ...] = (FlattenConcat, AbsorbConcat, AbsorbProducer, EraseDead)
+ABSORB_PATTERNS: tuple[type[RewritePattern], ...] = (FlattenConcat, AbsorbConcat, AbsorbProducer, ConcatToLut,
+                                                       EraseDead)
 
-__all__ = ["FlattenConcat", "AbsorbConcat", "AbsorbProducer", "EraseDead", "ABSORB_PATTERNS", "producer_chain",
-           "composed_table"]
+__all__ = ["FlattenConcat", "AbsorbConcat", "AbsorbProducer", "ConcatToLut", "EraseDead", "ABSORB_PATTERNS",
+           "producer_chain", "composed_table"]

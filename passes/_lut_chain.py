@@ -42,6 +42,8 @@ def lut_input(op: Operation) -> SSAValue | None:
         data = op.input if constant else None
     elif isinstance(op, G.RequantizeOp | G.ReluOp | G.ClipOp):
         data = op.input
+    elif isinstance(op, G.LutOp):  # a lookup of one input through a constant table composes too
+        data = op.inputs[0] if len(op.inputs) == 1 and isinstance(op.table.owner, G.ConstantOp) else None
     elif isinstance(op, G.AddOp):
         const = [per_channel_constant(v) is not None for v in (op.lhs, op.rhs)]
         computed = [not isinstance(v.owner, G.ConstantOp) for v in (op.lhs, op.rhs)]

@@ -89,9 +89,12 @@ def _nonnegative_needs(op) -> tuple[SSAValue, ...] | None:
         return (op.input,) if op.value >= 0 else None
     if isinstance(op, (graph.AvgPoolOp, graph.GlobalAvgPoolOp, graph.RequantizeOp)):
         return (op.input,) if _scale_keeps_sign(op.scale) else None
-    if isinstance(op, graph.LutOp):  # table[c, x + 128]: >= 0 whatever x when every entry is
-        table = op.table.owner
-        return () if isinstance(table, graph.ConstantOp) and table.to_numpy().min() >= 0 else None
+    if isinstance(op, graph.LutOp):  # table[c, x + 128]: >= 0 whatever x when every entry is,
+        table = op.table.owner         # for x >= 0 when the entries of x >= 0 are
+        if not isinstance(table, graph.ConstantOp):
+            return None
+        t = table.to_numpy()
+        return () if t.min() >= 0 else tuple(op.inputs) if t[:, 128:].min() >= 0 else None
     return None
 
 

@@ -283,3 +283,45 @@ def test_host_lut_kernel_reads_inputs_as_one_concatenation(lead, widths, shared,
     np.testing.assert_array_equal(out, want)
     np.testing.assert_array_equal(lut(xs, table), want)
     np.testing.assert_array_equal(lut(x, table), want)
+
+
+# ------------------------------------------------------------------ a concat of requantized branches
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(1, 5), min_size=2, max_size=4), st.lists(st.booleans(), min_size=4, max_size=4),
+       st.lists(_SCALE, min_size=4, max_size=4), st.booleans(), st.integers(0, 2**32 - 1))
+def test_concat_of_requantized_branches_becomes_one_lookup(widths, requantized, scales, relu, seed):
+    """Inception's and SqueezeNet's concats: branch outputs (some requantized to the concat's
+    scale, maybe after a relu) joined and read by a max pool; the concat and requantizes
+    become one lookup, bit-identical, and the pool's input stays provably >= 0 when every
+    branch is."""
+    from gemforge.passes._tiling_maxpool import known_nonnegative
+
+    rng = np.random.default_rng(seed)
+    lead = (1, 4, 4)
+    types = [TensorType(i8, [*lead, c]) for c in widths]
+    block = Block(arg_types=types)
+    pieces = []
+    for arg, c, q, s in zip(block.args, widths, requantized, scales):
+        v = arg
+        if relu:
+            r = G.ReluOp(v)
+            block.add_op(r)
+            v = r.result
+        if q:
+            r = G.RequantizeOp(v, s)
+            block.add_op(r)
+            v = r.result
+        pieces.append(v)
+    cat = G.ConcatOp(pieces, 3)
+    pool = G.MaxPoolOp(cat.result, (2, 2), (2, 2), (0, 0, 0, 0))
+    block.add_ops([cat, pool, ReturnOp(pool.result)])
+    module = ModuleOp([FuncOp("f", FunctionType.from_lists(types, [pool.result.type]), Region(block))])
+    after = folded(module)
+    inputs = {f"arg{i}": rng.integers(-128, 128, (*lead, c)).astype(np.int8) for i, c in enumerate(widths)}
+    (want,), (got,) = evaluate(module, inputs).values(), evaluate(after, inputs).values()
+    np.testing.assert_array_equal(got, want)
+    names = op_names(after)
+    unary = relu or any(requantized[:len(widths)])  # some piece has a producer only the concat reads
+    assert names == (["graph.lut", "graph.maxpool"] if unary else ["graph.concat", "graph.maxpool"])
+    pool_input = next(op for op in next(iter(after.ops)).body.block.ops if isinstance(op, G.MaxPoolOp)).input
+    assert known_nonnegative(pool_input) == relu

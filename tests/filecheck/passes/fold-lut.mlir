@@ -47,14 +47,13 @@ func.func @lone_requantize(%x: tensor<4x2xi8>) -> tensor<4x2xi8> {
 // -----
 
 // %r has two uses, so the chain ends there: channel_affine + relu become one lookup and
-// requantize + clip another that reads it; a lone channel_affine (four visits) folds.
+// requantize + clip another that reads it; a lone channel_affine (four visits) folds. Then
+// each reader of the first lookup composes it into its own table, and %r goes.
 // CHECK-LABEL: func.func @second_use
 // CHECK-NEXT:    %table = graph.constant dense<"0x{{[0-9A-F]+}}"> : tensor<2x256xi8>
-// CHECK-NEXT:    %r = graph.lut %x, %table : (tensor<4x2xi8>, tensor<2x256xi8>) -> tensor<4x2xi8>
-// CHECK-NEXT:    %table_1 = graph.constant dense<"0x{{[0-9A-F]+}}"> : tensor<1x256xi8>
-// CHECK-NEXT:    %c = graph.lut %r, %table_1 : (tensor<4x2xi8>, tensor<1x256xi8>) -> tensor<4x2xi8>
-// CHECK-NEXT:    %table_2 = graph.constant dense<"0x{{[0-9A-F]+}}"> : tensor<2x256xi8>
-// CHECK-NEXT:    %lone = graph.lut %r, %table_2 : (tensor<4x2xi8>, tensor<2x256xi8>) -> tensor<4x2xi8>
+// CHECK-NEXT:    %c = graph.lut %x, %table : (tensor<4x2xi8>, tensor<2x256xi8>) -> tensor<4x2xi8>
+// CHECK-NEXT:    %table_1 = graph.constant dense<"0x{{[0-9A-F]+}}"> : tensor<2x256xi8>
+// CHECK-NEXT:    %lone = graph.lut %x, %table_1 : (tensor<4x2xi8>, tensor<2x256xi8>) -> tensor<4x2xi8>
 // CHECK-NEXT:    func.return %c, %lone
 func.func @second_use(%x: tensor<4x2xi8>) -> (tensor<4x2xi8>, tensor<4x2xi8>) {
   %s = graph.constant dense<[1.5, -0.5]> : tensor<2xf32>
@@ -181,4 +180,35 @@ func.func @dead_code(%x: tensor<4x2xi8>) -> tensor<4x2xi8> {
   %dead = graph.relu %x : (tensor<4x2xi8>) -> tensor<4x2xi8>
   %kept = graph.relu %x : (tensor<4x2xi8>) -> tensor<4x2xi8>
   func.return %kept : tensor<4x2xi8>
+}
+
+// -----
+
+// A concat of a branch output and a requantized branch output (Inception, SqueezeNet), read
+// by a max pool: it becomes a lookup whose identity rows copy %a and whose other rows are
+// the requantize, which goes. A requantize that the return also reads would stay.
+// CHECK-LABEL: func.func @concat_of_requantized_branch
+// CHECK-NEXT:    %table = graph.constant dense<"0x8081{{[0-9A-F]+}}7E7F{{[0-9A-F]+}}"> : tensor<3x256xi8>
+// CHECK-NEXT:    %k = graph.lut %a, %b table %table : (tensor<1x2x2x2xi8>, tensor<1x2x2x1xi8>, tensor<3x256xi8>) -> tensor<1x2x2x3xi8>
+// CHECK-NEXT:    %p = graph.maxpool %k
+// CHECK-NOT:     graph.requantize
+// CHECK-NOT:     graph.concat
+func.func @concat_of_requantized_branch(%a: tensor<1x2x2x2xi8>, %b: tensor<1x2x2x1xi8>) -> tensor<1x1x1x3xi8> {
+  %q = graph.requantize %b scale 0.5 : (tensor<1x2x2x1xi8>) -> tensor<1x2x2x1xi8>
+  %k = graph.concat %a, %q axis 3 : (tensor<1x2x2x2xi8>, tensor<1x2x2x1xi8>) -> tensor<1x2x2x3xi8>
+  %p = graph.maxpool %k kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0] : (tensor<1x2x2x3xi8>) -> tensor<1x1x1x3xi8>
+  func.return %p : tensor<1x1x1x3xi8>
+}
+
+// -----
+
+// Without a unary producer that only it reads, a concat stays a concat.
+// CHECK-LABEL: func.func @plain_concat
+// CHECK:         %k = graph.concat %a, %q axis 3
+// CHECK-NOT:     graph.lut
+func.func @plain_concat(%a: tensor<1x2x2x2xi8>, %b: tensor<1x2x2x1xi8>) -> (tensor<1x1x1x3xi8>, tensor<1x2x2x1xi8>) {
+  %q = graph.requantize %b scale 0.5 : (tensor<1x2x2x1xi8>) -> tensor<1x2x2x1xi8>
+  %k = graph.concat %a, %q axis 3 : (tensor<1x2x2x2xi8>, tensor<1x2x2x1xi8>) -> tensor<1x2x2x3xi8>
+  %p = graph.maxpool %k kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0] : (tensor<1x2x2x3xi8>) -> tensor<1x1x1x3xi8>
+  func.return %p, %q : tensor<1x1x1x3xi8>, tensor<1x2x2x1xi8>
 }
