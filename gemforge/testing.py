@@ -69,3 +69,17 @@ def run_pipeline(text_or_module: str | ModuleOp, spec: str) -> str:
         pipeline(spec).apply(ctx, module)
     module.verify()
     return print_ir(module)
+
+
+def applied(pass_, module: ModuleOp) -> ModuleOp:
+    """A verified copy of ``module`` after the ModulePass instance ``pass_`` (the input is kept)."""
+    out = module.clone()
+    pass_.apply(context(), out)
+    out.verify()
+    return out
+
+
+def graph_op_names(module: ModuleOp) -> list[str]:
+    """The names of the graph ops (constants left out) of ``module``'s first function, in order."""
+    ops = next(iter(module.ops)).body.block.ops
+    return [op.name for op in ops if op.name.startswith("graph.") and op.name != "graph.constant"]

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from xdsl.context import Context
 from xdsl.dialects.builtin import FunctionType, ModuleOp, TensorType, f32, i8, i32
 from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Block, Region
@@ -19,6 +18,7 @@ from gemforge.dialects import graph as G
 from gemforge.dialects.graph_common import GraphVerifyError
 from gemforge.graph_eval import evaluate
 from gemforge.passes.fold_batchnorm import FoldBatchNorm
+from gemforge.testing import applied, graph_op_names
 
 EXAMPLES = settings(max_examples=40, deadline=None)
 CO = 4
@@ -67,15 +67,10 @@ def unfolded(module: ModuleOp, x: np.ndarray) -> np.ndarray:
 
 
 def fold(module: ModuleOp, **options) -> ModuleOp:
-    out = module.clone()
-    FoldBatchNorm(**options).apply(Context(), out)
-    out.verify()
-    return out
+    return applied(FoldBatchNorm(**options), module)
 
 
-def names(module: ModuleOp) -> list[str]:
-    ops = next(iter(module.ops)).body.block.ops
-    return [op.name for op in ops if op.name.startswith("graph.") and op.name != "graph.constant"]
+names = graph_op_names
 
 
 def conv_data(rng, weight_max=127):

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from xdsl.context import Context
 from xdsl.dialects.builtin import FunctionType, ModuleOp, TensorType, i8
 from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Block, Region
@@ -21,6 +20,7 @@ from xdsl.ir import Block, Region
 from gemforge.dialects import graph as G
 from gemforge.graph_eval import evaluate
 from gemforge.passes.fold_lut import FoldLut, chain_table
+from gemforge.testing import applied, graph_op_names
 
 F32 = np.float32
 _SCALE = st.floats(1e-3, 2.0).map(lambda v: float(F32(v)))
@@ -87,15 +87,10 @@ def build_chain(specs: list[dict], shape, also_return: int | None = None) -> Mod
 
 
 def folded(module: ModuleOp, **options) -> ModuleOp:
-    out = module.clone()
-    FoldLut(**options).apply(Context(), out)
-    out.verify()
-    return out
+    return applied(FoldLut(**options), module)
 
 
-def op_names(module: ModuleOp) -> list[str]:
-    ops = next(iter(module.ops)).body.block.ops
-    return [op.name for op in ops if op.name.startswith("graph.") and op.name != "graph.constant"]
+op_names = graph_op_names
 
 
 def every_value_input(rng, shape) -> np.ndarray:
