@@ -122,8 +122,7 @@ def avgpool(x, kernel, stride, padding, count_include_pad, scale) -> np.ndarray:
     if count_include_pad:
         count = np.float32(kernel[0] * kernel[1])
     else:
-        ones = np.ones((1, x.shape[1], x.shape[2], 1), dtype=np.int64)
-        count = sum(_windows(ones, kernel, stride, padding, 0)).astype(np.float32)
+        count = window_counts(x.shape[1], x.shape[2], kernel, stride, padding).astype(np.float32)[None, :, :, None]
     return sat_i8(np.rint(total.astype(np.float32) * (np.float32(scale) / count)))
 
 

@@ -22,11 +22,11 @@ where most windows reach into the padding (the host would recompute most outputs
 from __future__ import annotations
 
 import numpy as np
-from xdsl.dialects.builtin import TensorType, i8
-from xdsl.ir import Block
+from xdsl.dialects.builtin import i8
 
 from gemforge.dialects import graph as G
 from gemforge.graph_eval_ops import window_counts
+from gemforge.network_groups import detached_conv
 
 
 def avgpool_refusal(op: G.AvgPoolOp, schedule: str) -> str | None:
@@ -49,12 +49,10 @@ def avgpool_refusal(op: G.AvgPoolOp, schedule: str) -> str | None:
 def avgpool_conv(op: G.AvgPoolOp) -> G.Conv2DOp:
     """The depthwise all-ones convolution of ``op``, detached (a fresh input argument)."""
     kh, kw = op.kernel
-    c = op.input.type.get_shape()[3]
-    arg = Block(arg_types=[TensorType(i8, op.input.type.get_shape())]).args[0]
-    ones = G.ConstantOp.from_numpy(np.ones((kh, kw, 1, c), dtype=np.int8))
+    shape = op.input.type.get_shape()
     scale = float(np.float32(op.scale) / np.float32(kh * kw))
-    return G.Conv2DOp(arg, ones.result, None, stride=op.stride, padding=op.padding, groups=c,
-                      output_scale=scale)
+    return detached_conv(shape, np.ones((kh, kw, 1, shape[3]), dtype=np.int8), stride=op.stride,
+                         padding=op.padding, groups=shape[3], output_scale=scale)
 
 
 def has_partial_windows(op: G.AvgPoolOp) -> bool:

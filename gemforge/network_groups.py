@@ -78,10 +78,18 @@ def split_groups(builder, op: G.Conv2DOp, name: str, emit) -> bool:
 
 def _group_conv(op: G.Conv2DOp, w, b, in_shape, opts) -> G.Conv2DOp:
     """A detached ungrouped conv2d over a fresh argument of ``in_shape``."""
-    arg = Block(arg_types=[TensorType(i8, in_shape)]).args[0]
+    return detached_conv(in_shape, w, b, groups=1, **opts)
+
+
+def detached_conv(in_shape, w, b=None, residual_type=None, **props) -> G.Conv2DOp:
+    """A conv2d outside any function: a fresh int8 input argument of ``in_shape`` (and a
+    fresh residual argument of ``residual_type``), constant weights ``w`` and bias ``b``;
+    what the code generators compile for a layer the builder rewrote."""
+    args = Block(arg_types=[TensorType(i8, in_shape)] + ([residual_type] if residual_type else [])).args
     wc = G.ConstantOp.from_numpy(np.ascontiguousarray(w))
     bc = G.ConstantOp.from_numpy(np.ascontiguousarray(b)) if b is not None else None
-    return G.Conv2DOp(arg, wc.result, bc.result if bc else None, groups=1, **opts)
+    residual = {"residual": args[1]} if residual_type else {}
+    return G.Conv2DOp(args[0], wc.result, bc.result if bc else None, **props, **residual)
 
 
 def dense_pays(op: G.Conv2DOp, target: Target) -> bool:
@@ -103,12 +111,7 @@ def dense_pays(op: G.Conv2DOp, target: Target) -> bool:
 def dense_conv(op: G.Conv2DOp) -> G.Conv2DOp:
     """``op`` with groups 1 and block-diagonal weights (exactly the same result), detached:
     its input (and residual) are fresh arguments of the same types, in operand order."""
-    w = block_diagonal(constant_of(op.weight), op.groups)
     b = constant_of(op.bias) if op.bias is not None else None
     opts = {k: v for k, v in op.options().items() if k not in ("bias", "residual", "groups")}
-    types = [op.input.type] + ([op.residual.type] if op.residual is not None else [])
-    args = Block(arg_types=types).args
-    wc = G.ConstantOp.from_numpy(np.ascontiguousarray(w))
-    bc = G.ConstantOp.from_numpy(np.ascontiguousarray(b)) if b is not None else None
-    residual = {"residual": args[1]} if op.residual is not None else {}
-    return G.Conv2DOp(args[0], wc.result, bc.result if bc else None, groups=1, **opts, **residual)
+    return detached_conv(op.input.type.get_shape(), block_diagonal(constant_of(op.weight), op.groups), b,
+                         op.residual.type if op.residual is not None else None, groups=1, **opts)

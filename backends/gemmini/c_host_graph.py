@@ -136,9 +136,11 @@ def _avgpool(op: HostOp, lay: ImageLayout, program: Program) -> list[str]:
     mult = np.float32(op.attrs["scale"]) / counts.astype(np.float32)
     table = ", ".join(_f32(float(m)) for m in mult.reshape(-1))
     # partial_only: the outputs whose window reaches into the padding (network_avgpool.py)
-    skip = [f"  if ({kh * kw} == window[oy * {ow} + ox]) continue;"] if op.attrs.get("partial_only") else []
-    counted = [f"static const int window[{oh * ow}] = {{{', '.join(str(int(v)) for v in inside.reshape(-1))}}};"]
-    return [f"static const float mult[{oh * ow}] = {{{table}}};", *(counted if skip else []),
+    skip, counted = [], []
+    if op.attrs.get("partial_only"):
+        skip = [f"  if ({kh * kw} == window[oy * {ow} + ox]) continue;"]
+        counted = [f"static const int window[{oh * ow}] = {{{', '.join(str(int(v)) for v in inside.reshape(-1))}}};"]
+    return [f"static const float mult[{oh * ow}] = {{{table}}};", *counted,
             f"for (size_t b = 0; b < {n}; b++)",
             f"for (size_t oy = 0; oy < {oh}; oy++)",
             f"for (size_t ox = 0; ox < {ow}; ox++)",

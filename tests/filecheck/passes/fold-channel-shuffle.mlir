@@ -1,5 +1,8 @@
 // RUN: %opt %s --split-input-file -p fold-channel-shuffle | filecheck %s
 
+// A grouped producer is made dense by passes/_densify.py (block_diagonal) before its
+// output channels are permuted.
+
 // A grouped conv (2 groups of 2 channels) and the five-op shuffle of 2 groups,
 // P = [0, 2, 1, 3]: one dense conv, weights block_diagonal(w)[..., P], bias b[P].
 // CHECK-LABEL: func.func @producer

@@ -1,6 +1,9 @@
 // RUN: %opt %s --split-input-file -p fold-lut | filecheck %s
 // RUN: %opt %s --split-input-file -p 'fold-lut{min-visits=1}' | filecheck %s --check-prefix=ONE
 
+// The pass is passes/fold_lut.py; its tables come from passes/_lut_chain.py and the
+// absorptions of concats and producers (cases (a)-(d) below) from passes/_lut_absorb.py.
+
 // A batch norm that no conv absorbs, then the add of a per-channel constant with ReLU:
 // one table of 3 channels x 256 entries, named after the add.
 // CHECK-LABEL: func.func @affine_add_relu
