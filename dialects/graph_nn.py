@@ -54,6 +54,18 @@ def _bias_check(op_name: str, bias: SSAValue | None, channels: int) -> None:
             raise fail(op_name, f"bias must be {expected}, got {btype}")
 
 
+def _dense_groups_check(op_name: str, dense_groups: int | None, groups: int, c: int, co: int) -> None:
+    """``dense_groups`` marks a densified grouped conv: >= 2 blocks that split C and CO."""
+    if dense_groups is None:
+        return
+    if dense_groups < 2:
+        raise fail(op_name, f"dense_groups must be at least 2, got {dense_groups}")
+    if groups != 1:
+        raise fail(op_name, f"dense_groups {dense_groups} needs groups 1, got groups {groups}")
+    if c % dense_groups or co % dense_groups:
+        raise fail(op_name, f"dense_groups {dense_groups} must divide input channels {c} and output channels {co}")
+
+
 class _EpilogueOp(ActivationOp):
     """Read-back properties shared by the ops with the fused epilogue."""
 
@@ -87,7 +99,12 @@ class Conv2DOp(_EpilogueOp):
     (zeros; zero is the zero point); ``dilation`` [dh, dw] >= 1; ``groups`` >= 1 dividing
     C and CO; the epilogue (``output_scale``, ``residual_scale``, ``activation``,
     ``clip``); optional max pooling ``pool_kernel`` [kh, kw], ``pool_stride`` [sh, sw],
-    ``pool_padding`` [top, left, bottom, right] (all three or none).
+    ``pool_padding`` [top, left, bottom, right] (all three or none); optional
+    ``dense_groups`` >= 2, only with ``groups`` 1 and dividing C and CO: the op is the
+    dense (groups 1) form of a convolution that had this many groups, its weight
+    block-diagonal with that many blocks (up to permutations of its output and input
+    channels), so the model's multiply-accumulates are the dense count /
+    ``dense_groups``. It changes no value, only what the op is counted as.
 
     Accumulators, exact in int32 (two's-complement wrap-around)::
 
@@ -117,6 +134,7 @@ class Conv2DOp(_EpilogueOp):
     padding_prop = prop_def(IntsProp, prop_name="padding")
     dilation_prop = prop_def(IntsProp, prop_name="dilation")
     groups_prop = prop_def(IntProp, prop_name="groups")
+    dense_groups_prop = opt_prop_def(IntProp, prop_name="dense_groups")
     output_scale_prop = opt_prop_def(ScaleProp, prop_name="output_scale")
     residual_scale_prop = opt_prop_def(ScaleProp, prop_name="residual_scale")
     activation_prop = opt_prop_def(StringAttr, prop_name="activation")
@@ -135,6 +153,7 @@ class Conv2DOp(_EpilogueOp):
         Field("padding", "ints"),
         Field("dilation", "ints"),
         Field("groups", "int"),
+        Field("dense_groups", "int"),
         *EPILOGUE_FIELDS,
         *POOL_FIELDS,
     )
@@ -143,6 +162,8 @@ class Conv2DOp(_EpilogueOp):
     padding = field_property("padding", "(top, left, bottom, right)")
     dilation = field_property("dilation", "(dh, dw)")
     groups = field_property("groups", "Number of groups (C for depthwise).")
+    dense_groups = field_property(
+        "dense_groups", "Groups of the grouped conv this dense (groups 1) op was made from, or None.")
     pool_kernel = field_property("pool_kernel", "(kh, kw) of the fused max pool, or None.")
     pool_stride = field_property("pool_stride", "(sh, sw) of the fused max pool, or None.")
     pool_padding = field_property("pool_padding", "(top, left, bottom, right) of the fused max pool, or None.")
@@ -157,6 +178,7 @@ class Conv2DOp(_EpilogueOp):
         padding: Sequence[int] = (0, 0, 0, 0),
         dilation: Sequence[int] = (1, 1),
         groups: int = 1,
+        dense_groups: int | None = None,
         output_scale: float | None = None,
         activation: str | None = "none",
         clip: Sequence[int] | None = None,
@@ -178,6 +200,7 @@ class Conv2DOp(_EpilogueOp):
             "padding": to_attr("ints", _expand_padding(padding)),
             "dilation": to_attr("ints", dilation),
             "groups": to_attr("int", groups),
+            "dense_groups": to_attr("int", dense_groups),
             **epilogue_props(self.name, output_scale, residual_scale, activation, clip),
             "pool_kernel": to_attr("ints", pool_kernel),
             "pool_stride": to_attr("ints", pool_stride),
@@ -209,6 +232,7 @@ class Conv2DOp(_EpilogueOp):
             raise fail(n, f"groups {groups} must divide input channels {c} and output channels {co}")
         if ci != c // groups:
             raise fail(n, f"weight (HWIO) has {ci} input channels, expected {c // groups} (channels / groups)")
+        _dense_groups_check(n, v["dense_groups"], groups, c, co)
         _bias_check(n, operands["bias"], co)
         (sh, sw), (dh, dw) = v["stride"], v["dilation"]
         top, left, bottom, right = v["padding"]

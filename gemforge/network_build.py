@@ -76,11 +76,16 @@ class Node:
 
 
 def op_macs(op: Operation) -> int:
-    """Multiply-accumulates of a conv2d / matmul (0 for other ops)."""
+    """Multiply-accumulates of a conv2d / matmul (0 for other ops): the model's, so a
+    densified grouped conv (``dense_groups``) counts its blocks, not its zeros."""
     if isinstance(op, G.Conv2DOp):
         kh, kw, cg, _ = op.weight.type.get_shape()
         n, oh, ow, oc = _conv_acc_shape(op)
-        return n * oh * ow * oc * kh * kw * cg
+        macs = n * oh * ow * oc * kh * kw * cg
+        dense_groups = op.dense_groups or 1
+        # the verifier makes dense_groups divide the input channels cg (groups is 1 then)
+        assert macs % dense_groups == 0, (op.name, macs, dense_groups)
+        return macs // dense_groups
     if isinstance(op, G.MatmulOp):
         out = op.result.type.get_shape()
         return int(np.prod(out)) * op.lhs.type.get_shape()[-1]

@@ -28,12 +28,17 @@ and its channel part must be the same ``P`` at every pixel. Then, tried in order
    (and bias, if any) and no residual. Its output channels are permuted: weights
    ``dense(w)[..., P]`` with ``dense`` the block-diagonal form of a grouped (or
    depthwise) weight (:func:`~gemforge.passes._densify.block_diagonal`; a permutation
-   moves channels across groups), bias ``b[P]``, ``groups 1``. Every other property
-   (output_scale, activation, clip, pooling) acts per channel and commutes with ``P``.
+   moves channels across groups), bias ``b[P]``, ``groups 1``, and ``dense_groups G``
+   (times the producer's own ``dense_groups``, if it already had one; a groups-1
+   producer keeps its ``dense_groups`` as is) so the model's multiply-accumulates are
+   still counted as the grouped conv's, not the dense form's G times as many. Every
+   other property (output_scale, activation, clip, pooling) acts per channel and
+   commutes with ``P``.
 3. Consumer: ``y``'s one use is the ``input`` of a ``graph.conv2d`` with ``groups 1``
    and a constant weight. It reads ``x`` instead, with its input rows permuted by
    ``Pinv = argsort(P)``: ``sum_c y[c] w[c] = sum_d x[d] w[Pinv[d]]``, so the weight
-   becomes ``w[:, :, Pinv, :]``.
+   becomes ``w[:, :, Pinv, :]`` (its ``dense_groups``, if any, stays: permuting rows
+   moves no weight into or out of the zero blocks' count).
 
 Otherwise the chain stays. Every rewrite is exact, bit for bit (a zero weight adds
 nothing to an int32 accumulator). The op now producing ``y``'s value takes ``y``'s
@@ -136,11 +141,14 @@ def fold_into_producer(rewriter: PatternRewriter, chain: list[Operation], perm: 
         return False
     w, b = constants
     dense = block_diagonal(w, conv.groups) if conv.groups > 1 else w
+    # the verifier allows dense_groups only with groups 1, so at most one factor exceeds 1
+    dense_groups = (conv.dense_groups or 1) * conv.groups
     new = [_constant(dense[..., perm], "weight")]
     if b is not None:
         new.append(_constant(b[perm], "bias"))
     folded = G.Conv2DOp(conv.input, new[0].result, **{
-        **conv.options(), "bias": new[1].result if b is not None else None, "groups": 1})
+        **conv.options(), "bias": new[1].result if b is not None else None, "groups": 1,
+        "dense_groups": dense_groups if dense_groups > 1 else None})
     folded.result.name_hint = last.results[0].name_hint or x.name_hint
     old_operands = list(conv.operands)
     rewriter.insert(new, InsertPoint.before(last))

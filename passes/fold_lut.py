@@ -53,7 +53,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.ir import Block, Operation, SSAValue
+from xdsl.ir import Block, Operation
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import GreedyRewritePatternApplier, PatternRewriteWalker
 from xdsl.rewriter import InsertPoint, Rewriter
@@ -98,25 +98,18 @@ def find_chains(block: Block) -> list[list[Operation]]:
     return chains
 
 
-def _erase_dead_constants(values: list[SSAValue]) -> None:
-    for v in dict.fromkeys(values):
-        if isinstance(v.owner, G.ConstantOp) and v.first_use is None:
-            Rewriter.erase_op(v.owner)
-
-
 def fold_chain(chain: list[Operation]) -> G.LutOp:
-    """Replace ``chain`` by a table constant and one ``graph.lut`` where its last op was."""
+    """Replace ``chain`` by a table constant and one ``graph.lut`` where its last op was.
+    Constants only the chain read are left dead: the pass's ``EraseDead`` removes them."""
     last, x = chain[-1], lut_input(chain[0])
     table = G.ConstantOp.from_numpy(chain_table(chain))
     table.result.name_hint = "table"
     Rewriter.insert_op(table, InsertPoint.before(last))
     lut = G.LutOp(x, table.result)
     lut.result.name_hint = last.results[0].name_hint
-    operands = [v for op in chain for v in op.operands]
     Rewriter.replace_op(last, lut)
     for op in reversed(chain[:-1]):
         Rewriter.erase_op(op)
-    _erase_dead_constants(operands)
     return lut
 
 

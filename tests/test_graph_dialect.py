@@ -74,6 +74,16 @@ def test_conv2d_full_epilogue_with_pool_and_residual():
     roundtrip(conv)
 
 
+def test_conv2d_dense_groups_survives_printing_and_rebuilding():
+    x, w = value([1, 8, 8, 16]), value([3, 3, 16, 32])
+    conv = graph.Conv2DOp(x, w, padding=(1, 1), dense_groups=4, output_scale=0.5)
+    assert conv.groups == 1 and conv.dense_groups == 4 and conv.options()["dense_groups"] == 4
+    assert "groups 1 dense_groups 4 output_scale" in roundtrip(conv)
+    # the fusion passes rebuild with with_options / options(): the mark must stay
+    assert conv.with_options(activation="relu", pool_kernel=(2, 2)).dense_groups == 4
+    assert graph.Conv2DOp(x, w).dense_groups is None
+
+
 def test_conv2d_pool_defaults_stride_to_kernel():
     conv = graph.Conv2DOp(value([1, 8, 8, 4]), value([1, 1, 4, 4]), pool_kernel=(2, 2))
     assert conv.pool_stride == (2, 2) and conv.pool_padding == (0, 0, 0, 0)
@@ -296,6 +306,9 @@ BAD_BUILDS = [
     (lambda: graph.Conv2DOp(value([1, 8, 8, 16]), value([3, 3, 16, 32]), activation="relu", clip=(0, 6)), "clip bounds given with activation relu"),
     (lambda: graph.Conv2DOp(value([1, 8, 8, 16]), value([3, 3, 16, 32]), output_scale=math.nan), "output_scale must be a finite positive"),
     (lambda: graph.Conv2DOp(value([1, 8, 8, 16]), value([3, 3, 16, 32]), output_scale=math.inf), "output_scale must be a finite positive"),
+    (lambda: graph.Conv2DOp(value([1, 8, 8, 16]), value([3, 3, 16, 32]), dense_groups=1), "dense_groups must be at least 2, got 1"),
+    (lambda: graph.Conv2DOp(value([1, 8, 8, 16]), value([3, 3, 4, 32]), groups=4, dense_groups=4), "dense_groups 4 needs groups 1, got groups 4"),
+    (lambda: graph.Conv2DOp(value([1, 8, 8, 12]), value([3, 3, 12, 32]), dense_groups=3), "dense_groups 3 must divide input channels 12 and output channels 32"),
     (lambda: graph.MatmulOp(value([4, 64]), value([32, 10])), "contraction mismatch"),
     (lambda: graph.AddOp(value([4]), value([4])), "int8 operands need lhs_scale"),
     (lambda: graph.ClipOp(value([4]), 0, 300), "need -128 <= min <= max <= 127"),

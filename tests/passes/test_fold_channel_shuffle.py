@@ -1,7 +1,9 @@
 """fold-channel-shuffle: the folded graph is bit-identical to the original
 (gemforge.graph_eval) for random int8 inputs, whether the shuffle goes into its
-producer (grouped, depthwise or dense) or its groups-1 consumer; chains that are not
-channel permutations are left alone; block_diagonal computes the grouped conv."""
+producer (grouped, depthwise or dense) or its groups-1 consumer; a densified producer
+records its groups as ``dense_groups`` so op_macs still counts the grouped conv's
+multiply-accumulates; chains that are not channel permutations are left alone;
+block_diagonal computes the grouped conv."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from gemforge import graph_eval_ops as K
 from gemforge.dialects import graph as G
 from gemforge.graph_eval import evaluate
+from gemforge.network_build import op_macs
 from gemforge.passes._densify import block_diagonal
 from gemforge.passes.fold_channel_shuffle import FoldChannelShuffle, channel_permutation
 
@@ -60,6 +63,12 @@ def fold(module: ModuleOp) -> ModuleOp:
     FoldChannelShuffle().apply(Context(), out)
     out.verify()
     return out
+
+
+def only_conv(module: ModuleOp) -> G.Conv2DOp:
+    """The one graph.conv2d of ``module``'s function."""
+    (conv,) = [op for op in next(iter(module.ops)).body.block.ops if isinstance(op, G.Conv2DOp)]
+    return conv
 
 
 def op_names(module: ModuleOp) -> list[str]:
@@ -116,12 +125,16 @@ def test_shuffle_folds_into_producer(seed, groups, per_group, in_per_group, shuf
     before = function(TensorType(i8, x_shape), build)
     after = fold(before)
     assert op_names(after) == ["graph.conv2d"]
-    folded = next(op for op in next(iter(after.ops)).body.block.ops if isinstance(op, G.Conv2DOp))
+    folded = only_conv(after)
     identity = shuffle_groups in (1, channels)  # one group, or groups of one channel
     if identity:  # the chain is dropped, the conv kept as it was
         assert folded.groups == groups and folded.weight.type.get_shape() == w.shape
+        assert folded.dense_groups is None
     else:
         assert folded.groups == 1 and folded.weight.type.get_shape() == (3, 3, x_shape[-1], channels)
+        assert folded.dense_groups == (groups if groups > 1 else None)
+    # the dense form's zero blocks are not the model's multiply-accumulates
+    assert op_macs(folded) == op_macs(only_conv(before))
     assert_same(before, after, x_shape, rng)
 
 
@@ -140,6 +153,37 @@ def test_shuffle_folds_into_depthwise_producer(seed, channels, multiplier):
     before = function(TensorType(i8, x_shape), build)
     after = fold(before)
     assert op_names(after) == ["graph.conv2d"]
+    folded = only_conv(after)
+    if channels * multiplier == 2:  # two groups of one channel: the identity, the conv kept
+        assert folded.groups == channels and folded.dense_groups is None
+    else:
+        assert folded.groups == 1 and folded.dense_groups == channels
+    assert op_macs(folded) == op_macs(only_conv(before)) == 12 * 9 * channels * multiplier
+    assert_same(before, after, x_shape, rng)
+
+
+@EXAMPLES
+@given(seed=st.integers(0, 2**32 - 1), dense_groups=st.sampled_from([2, 4]), per_group=st.integers(1, 3))
+def test_dense_producer_keeps_its_dense_groups(seed, dense_groups, per_group):
+    """A groups-1 producer that is already a densified grouped conv stays one, with
+    the same dense_groups (folding twice must not multiply it)."""
+    rng = np.random.default_rng(seed)
+    channels = dense_groups * per_group
+    x_shape = (1, 3, 3, channels)
+    grouped = rng.integers(-128, 128, size=(1, 1, per_group, channels), dtype=np.int8)
+
+    def build(ops, x):
+        conv = G.Conv2DOp(x, constant(ops, block_diagonal(grouped, dense_groups)), dense_groups=dense_groups,
+                          output_scale=0.05)
+        ops.append(conv)
+        return [shuffle(ops, conv.result, dense_groups)]
+
+    before = function(TensorType(i8, x_shape), build)
+    after = fold(before)
+    assert op_names(after) == ["graph.conv2d"]
+    folded = only_conv(after)
+    assert folded.groups == 1 and folded.dense_groups == dense_groups
+    assert op_macs(folded) == op_macs(only_conv(before)) == 9 * channels * per_group
     assert_same(before, after, x_shape, rng)
 
 

@@ -1,14 +1,16 @@
 // RUN: %opt %s --split-input-file -p fold-channel-shuffle | filecheck %s
 
 // A grouped producer is made dense by passes/_densify.py (block_diagonal) before its
-// output channels are permuted.
+// output channels are permuted; dense_groups records its groups, so its
+// multiply-accumulates still count as the grouped conv's.
 
 // A grouped conv (2 groups of 2 channels) and the five-op shuffle of 2 groups,
-// P = [0, 2, 1, 3]: one dense conv, weights block_diagonal(w)[..., P], bias b[P].
+// P = [0, 2, 1, 3]: one dense conv, weights block_diagonal(w)[..., P], bias b[P],
+// dense_groups 2.
 // CHECK-LABEL: func.func @producer
 // CHECK-NEXT:    %weight = graph.constant dense<{{\[\[\[}}[1, 0, 2, 0], [-1, 0, -2, 0], [0, 3, 0, 4], [0, -3, 0, -4]]]]> : tensor<1x1x4x4xi8>
 // CHECK-NEXT:    %bias = graph.constant dense<[10, 30, 20, 40]> : tensor<4xi32>
-// CHECK-NEXT:    %y = graph.conv2d %x, %weight bias %bias stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 output_scale 5.000000e-01 activation relu : (tensor<1x2x2x4xi8>, tensor<1x1x4x4xi8>, tensor<4xi32>) -> tensor<1x2x2x4xi8>
+// CHECK-NEXT:    %y = graph.conv2d %x, %weight bias %bias stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 dense_groups 2 output_scale 5.000000e-01 activation relu : (tensor<1x2x2x4xi8>, tensor<1x1x4x4xi8>, tensor<4xi32>) -> tensor<1x2x2x4xi8>
 // CHECK-NEXT:    func.return %y
 // CHECK-NOT:     graph.transpose
 // CHECK-NOT:     graph.reshape
@@ -22,6 +24,25 @@ func.func @producer(%x: tensor<1x2x2x4xi8>) -> tensor<1x2x2x4xi8> {
   %r1 = graph.reshape %t1 : (tensor<1x2x2x2x2xi8>) -> tensor<1x4x2x2xi8>
   %y = graph.transpose %r1 perm [0, 2, 3, 1] : (tensor<1x4x2x2xi8>) -> tensor<1x2x2x4xi8>
   func.return %y : tensor<1x2x2x4xi8>
+}
+
+// -----
+
+// A producer that is already dense (groups 1, dense_groups 2; the weight above before
+// its permutation) keeps dense_groups 2: the count of its zero blocks does not change.
+// CHECK-LABEL: func.func @dense_producer
+// CHECK-NEXT:    %weight = graph.constant dense<{{\[\[\[}}[1, 0, 2, 0], [-1, 0, -2, 0], [0, 3, 0, 4], [0, -3, 0, -4]]]]> : tensor<1x1x4x4xi8>
+// CHECK-NEXT:    %y = graph.conv2d %x, %weight stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 dense_groups 2 : (tensor<1x2x2x4xi8>, tensor<1x1x4x4xi8>) -> tensor<1x2x2x4xi32>
+// CHECK-NEXT:    func.return %y
+func.func @dense_producer(%x: tensor<1x2x2x4xi8>) -> tensor<1x2x2x4xi32> {
+  %w = graph.constant dense<[[[[1, 2, 0, 0], [-1, -2, 0, 0], [0, 0, 3, 4], [0, 0, -3, -4]]]]> : tensor<1x1x4x4xi8>
+  %c = graph.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 dense_groups 2 : (tensor<1x2x2x4xi8>, tensor<1x1x4x4xi8>) -> tensor<1x2x2x4xi32>
+  %t0 = graph.transpose %c perm [0, 3, 1, 2] : (tensor<1x2x2x4xi32>) -> tensor<1x4x2x2xi32>
+  %r0 = graph.reshape %t0 : (tensor<1x4x2x2xi32>) -> tensor<1x2x2x2x2xi32>
+  %t1 = graph.transpose %r0 perm [0, 2, 1, 3, 4] : (tensor<1x2x2x2x2xi32>) -> tensor<1x2x2x2x2xi32>
+  %r1 = graph.reshape %t1 : (tensor<1x2x2x2x2xi32>) -> tensor<1x4x2x2xi32>
+  %y = graph.transpose %r1 perm [0, 2, 3, 1] : (tensor<1x4x2x2xi32>) -> tensor<1x2x2x4xi32>
+  func.return %y : tensor<1x2x2x4xi32>
 }
 
 // -----

@@ -122,6 +122,38 @@ func.func @f(%x: tensor<1x8x8x16xi8>, %w: tensor<3x3x8x32xi8>) {
 
 // -----
 
+func.func @f(%x: tensor<1x8x8x16xi8>, %w: tensor<3x3x16x32xi8>) {
+  %0 = graph.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 dense_groups 1 : (tensor<1x8x8x16xi8>, tensor<3x3x16x32xi8>) -> tensor<1x6x6x32xi32>
+  func.return
+}
+// CHECK: graph.conv2d: dense_groups must be at least 2, got 1
+
+// -----
+
+func.func @f(%x: tensor<1x8x8x16xi8>, %w: tensor<3x3x8x32xi8>) {
+  %0 = graph.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 2 dense_groups 2 : (tensor<1x8x8x16xi8>, tensor<3x3x8x32xi8>) -> tensor<1x6x6x32xi32>
+  func.return
+}
+// CHECK: graph.conv2d: dense_groups 2 needs groups 1, got groups 2
+
+// -----
+
+func.func @f(%x: tensor<1x8x8x16xi8>, %w: tensor<3x3x16x32xi8>) {
+  %0 = graph.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 dense_groups 3 : (tensor<1x8x8x16xi8>, tensor<3x3x16x32xi8>) -> tensor<1x6x6x32xi32>
+  func.return
+}
+// CHECK: graph.conv2d: dense_groups 3 must divide input channels 16 and output channels 32
+
+// -----
+
+func.func @f(%x: tensor<1x8x8x16xi8>, %w: tensor<3x3x16x24xi8>) {
+  %0 = graph.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 dense_groups 16 : (tensor<1x8x8x16xi8>, tensor<3x3x16x24xi8>) -> tensor<1x6x6x24xi32>
+  func.return
+}
+// CHECK: graph.conv2d: dense_groups 16 must divide input channels 16 and output channels 24
+
+// -----
+
 func.func @f(%x: tensor<1x8x8x16xi8>, %w: tensor<3x3x16x32xi8>, %b: tensor<16xi32>) {
   %0 = graph.conv2d %x, %w bias %b stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 : (tensor<1x8x8x16xi8>, tensor<3x3x16x32xi8>, tensor<16xi32>) -> tensor<1x6x6x32xi32>
   func.return

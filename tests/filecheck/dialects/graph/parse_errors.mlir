@@ -14,7 +14,7 @@ func.func @f(%x: tensor<1x8x8x16xi8>, %w: tensor<3x3x16x32xi8>) {
   %0 = graph.conv2d %x, %w stride [1, 1] strides [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 : (tensor<1x8x8x16xi8>, tensor<3x3x16x32xi8>) -> tensor<1x6x6x32xi32>
   func.return
 }
-// CHECK: graph.conv2d: unknown keyword 'strides' (known: bias, residual, stride, padding, dilation, groups, output_scale, residual_scale, activation, clip, pool_kernel, pool_stride, pool_padding)
+// CHECK: graph.conv2d: unknown keyword 'strides' (known: bias, residual, stride, padding, dilation, groups, dense_groups, output_scale, residual_scale, activation, clip, pool_kernel, pool_stride, pool_padding)
 
 // -----
 

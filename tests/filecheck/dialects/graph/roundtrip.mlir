@@ -41,6 +41,9 @@ func.func @conv(%x: tensor<1x8x8x16xi8>, %w: tensor<3x3x16x32xi8>, %dw: tensor<3
   // int32 result with a ReLU.
   // CHECK-NEXT: %{{.*}} = graph.conv2d %x, %w stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 activation relu : (tensor<1x8x8x16xi8>, tensor<3x3x16x32xi8>) -> tensor<1x8x8x32xi32>
   %4 = graph.conv2d %x, %w stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 activation relu : (tensor<1x8x8x16xi8>, tensor<3x3x16x32xi8>) -> tensor<1x8x8x32xi32>
+  // The dense form of a 4-group conv (fold-channel-shuffle); dense_groups prints after groups.
+  // CHECK-NEXT: %{{.*}} = graph.conv2d %x, %w stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 dense_groups 4 output_scale 2.500000e-01 : (tensor<1x8x8x16xi8>, tensor<3x3x16x32xi8>) -> tensor<1x8x8x32xi8>
+  %5 = graph.conv2d %x, %w output_scale 0.25 dense_groups 4 groups 1 dilation [1, 1] padding [1, 1, 1, 1] stride [1, 1] : (tensor<1x8x8x16xi8>, tensor<3x3x16x32xi8>) -> tensor<1x8x8x32xi8>
   func.return
 }
 
