@@ -94,6 +94,21 @@ def conv_options(draw_relu: bool, pool: bool, scaled: bool) -> dict:
     return opts
 
 
+def fold_shuffled_conv(x_shape, w, shuffle_groups: int, **conv_kwargs) -> tuple[ModuleOp, ModuleOp, G.Conv2DOp]:
+    """(before, after fold, the folded conv) for ``conv(x, w, **conv_kwargs)`` followed
+    by a channel shuffle of ``shuffle_groups``; the fold leaves the conv alone."""
+
+    def build(ops, x):
+        conv = G.Conv2DOp(x, constant(ops, w), **conv_kwargs)
+        ops.append(conv)
+        return [shuffle(ops, conv.result, shuffle_groups)]
+
+    before = function(TensorType(i8, x_shape), build)
+    after = fold(before)
+    assert op_names(after) == ["graph.conv2d"]
+    return before, after, only_conv(after)
+
+
 @EXAMPLES
 @given(
     seed=st.integers(0, 2**32 - 1),
@@ -145,15 +160,7 @@ def test_shuffle_folds_into_depthwise_producer(seed, channels, multiplier):
     x_shape = (1, 3, 4, channels)
     w = rng.integers(-128, 128, size=(3, 3, 1, channels * multiplier), dtype=np.int8)
 
-    def build(ops, x):
-        conv = G.Conv2DOp(x, constant(ops, w), groups=channels, padding=(1, 1), output_scale=0.02)
-        ops.append(conv)
-        return [shuffle(ops, conv.result, 2)]
-
-    before = function(TensorType(i8, x_shape), build)
-    after = fold(before)
-    assert op_names(after) == ["graph.conv2d"]
-    folded = only_conv(after)
+    before, after, folded = fold_shuffled_conv(x_shape, w, 2, groups=channels, padding=(1, 1), output_scale=0.02)
     if channels * multiplier == 2:  # two groups of one channel: the identity, the conv kept
         assert folded.groups == channels and folded.dense_groups is None
     else:
@@ -172,16 +179,8 @@ def test_dense_producer_keeps_its_dense_groups(seed, dense_groups, per_group):
     x_shape = (1, 3, 3, channels)
     grouped = rng.integers(-128, 128, size=(1, 1, per_group, channels), dtype=np.int8)
 
-    def build(ops, x):
-        conv = G.Conv2DOp(x, constant(ops, block_diagonal(grouped, dense_groups)), dense_groups=dense_groups,
-                          output_scale=0.05)
-        ops.append(conv)
-        return [shuffle(ops, conv.result, dense_groups)]
-
-    before = function(TensorType(i8, x_shape), build)
-    after = fold(before)
-    assert op_names(after) == ["graph.conv2d"]
-    folded = only_conv(after)
+    before, after, folded = fold_shuffled_conv(x_shape, block_diagonal(grouped, dense_groups), dense_groups,
+                                               dense_groups=dense_groups, output_scale=0.05)
     assert folded.groups == 1 and folded.dense_groups == dense_groups
     assert op_macs(folded) == op_macs(only_conv(before)) == 9 * channels * per_group
     assert_same(before, after, x_shape, rng)
