@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from gemforge.sim.functional import Machine, wrap32
+from gemforge.sim.functional import Machine
 from gemforge.sim.memory import row_view, take_rows
 
 
 def accumulate_pairs(m: Machine, spad_v, a_idx, a_mask, W, wsel, c_row, c_rows, c_cols, accum, c_garb,
-                     full: bool, rmask, d=None):
+                     full: bool, rmask, d=None, plans: dict | None = None):
     """The common cases of ``exec_ops.batch``: every pair writes inside DIM rows from its
     C address, and either all pairs accumulate (any tile sizes, blocks may overlap) or the
     tiles are full and blocks are equal or disjoint (then a block's pairs before its last
@@ -26,40 +26,25 @@ def accumulate_pairs(m: Machine, spad_v, a_idx, a_mask, W, wsel, c_row, c_rows, 
     ``a_idx`` of ``spad_v`` (a row view) zeroed outside ``a_mask`` (None: full tiles; else
     see :func:`mask_a`), weights ``W[wsel]``, D operands ``d`` (``exec_bias.gather_d``;
     None: all GARBAGE).  Returns None when not applicable (nothing changed), False for an
-    uninitialised read (nothing changed), True when done."""
-    dim, ar = m.dim, m.ar
-    live = ~c_garb
-    if (c_row[live] + dim > m.acc_rows).any() or (c_cols[live] == 0).any():
-        return None
-    ow = live & ~accum
-    if not ow.any():
-        if not m.allow_uninit and not m.acc_ok[(c_row[:, None] + ar)[rmask]].all():
-            return False
-        keep, zero_rows = live, None
+    uninitialised read (nothing changed), True when done.  ``plans``: a dict that keeps
+    the state-independent analysis for the next batch with the same operands (None: none)."""
+    if plans is None:
+        plan = _plan(m, a_idx, a_mask, wsel, c_row, c_rows, c_cols, accum, c_garb, full, rmask)
     else:
-        if not full:
-            return None
-        pos = np.flatnonzero(live)
-        u, first, inv = np.unique(c_row[pos], return_index=True, return_inverse=True)
-        if len(u) > 1 and (np.diff(u) < dim).any():
-            return None
-        last_ow = np.full(len(u), -1, np.int64)
-        np.maximum.at(last_ow, inv[ow[pos]], pos[ow[pos]])
-        if not m.allow_uninit and not m.acc_ok[(u[accum[pos[first]]][:, None] + ar).reshape(-1)].all():
-            return False
-        keep = np.zeros(len(c_row), bool)
-        keep[pos] = pos >= last_ow[inv]
-        zero_rows = (u[last_ow >= 0][:, None] + ar).reshape(-1)
-    w_mask = None
-    if not full:  # rows / columns outside the C tile contribute zeros
-        a_mask = (a_mask[0] & (ar < c_rows[:, None]), a_mask[1])
-        if (c_cols < dim).any():
-            w_mask = (ar < c_cols[:, None])[:, None, :]
+        plan = plans.get("accumulate")
+        if plan is None:
+            plan = plans["accumulate"] = _plan(m, a_idx, a_mask, wsel, c_row, c_rows, c_cols, accum, c_garb, full,
+                                               rmask)
+    if plan is False:
+        return None
+    check_rows, keep, zero_rows, group = plan
+    if not m.allow_uninit and not m.acc_ok[check_rows].all():
+        return False
+    ar = m.ar
     if zero_rows is not None:
         m.acc[zero_rows] = 0
-    sel = np.flatnonzero(keep)
-    if len(sel):
-        _grouped(m, spad_v, a_idx, a_mask, W, wsel, w_mask, sel, c_row[sel])
+    if group is not None:
+        _grouped(m, spad_v, W, group)
     if d is not None:  # the kept pairs' D, inside their C tiles, adds to their blocks
         dsel, D = d
         k = keep[dsel]
@@ -72,32 +57,89 @@ def accumulate_pairs(m: Machine, spad_v, a_idx, a_mask, W, wsel, c_row, c_rows, 
     return True
 
 
-def _grouped(m: Machine, spad_v, a_idx, a_mask, W, wsel, w_mask, sel, c_row) -> None:
-    """acc[c_row[k] + r] += (A @ W)[r] for pairs ``sel`` (see the module docstring)."""
+def _plan(m: Machine, a_idx, a_mask, wsel, c_row, c_rows, c_cols, accum, c_garb, full: bool, rmask):
+    """What :func:`accumulate_pairs` does, from the operand fields alone: False (not
+    applicable) or (accumulator rows that must be initialised, pairs kept, rows zeroed
+    first or None, :func:`_group_plan` of the kept pairs or None)."""
+    dim, ar = m.dim, m.ar
+    live = ~c_garb
+    if (c_row[live] + dim > m.acc_rows).any() or (c_cols[live] == 0).any():
+        return False
+    ow = live & ~accum
+    if not ow.any():
+        check_rows = (c_row[:, None] + ar)[rmask]
+        keep, zero_rows = live, None
+    else:
+        if not full:
+            return False
+        pos = np.flatnonzero(live)
+        u, first, inv = np.unique(c_row[pos], return_index=True, return_inverse=True)
+        if len(u) > 1 and (np.diff(u) < dim).any():
+            return False
+        last_ow = np.full(len(u), -1, np.int64)
+        np.maximum.at(last_ow, inv[ow[pos]], pos[ow[pos]])
+        check_rows = (u[accum[pos[first]]][:, None] + ar).reshape(-1)
+        keep = np.zeros(len(c_row), bool)
+        keep[pos] = pos >= last_ow[inv]
+        zero_rows = (u[last_ow >= 0][:, None] + ar).reshape(-1)
+    w_mask = None
+    if not full:  # rows / columns outside the C tile contribute zeros
+        a_mask = (a_mask[0] & (ar < c_rows[:, None]), a_mask[1])
+        if (c_cols < dim).any():
+            w_mask = (ar < c_cols[:, None])[:, None, :]
+    sel = np.flatnonzero(keep)
+    group = _group_plan(m, a_idx, a_mask, wsel, w_mask, sel, c_row[sel]) if len(sel) else None
+    return check_rows, keep, zero_rows, group
+
+
+def _group_plan(m: Machine, a_idx, a_mask, wsel, w_mask, sel, c_row):
+    """The gathers of :func:`_grouped` for pairs ``sel``: (False, A rows, A row mask or None,
+    A column mask or None, weight index, weight mask or None, C rows) when blocks have
+    different pair counts, else (True, A rows (U, DIM, P), A row multiplier or None, A column
+    multiplier or None, weight index (U, P), weight mask or None, first row of each block)."""
     dim = m.dim
     u, inv = np.unique(c_row, return_inverse=True)
     U, n = len(u), len(sel)
     P = n // U
     if P * U != n or (np.bincount(inv) != P).any():  # blocks with different pair counts
-        A = take_rows(spad_v, a_idx[sel], np.int8, dim).astype(W.dtype)
+        rows = cols = None
         if a_mask is not None:
-            mask_a(A, a_mask[0][sel], None if a_mask[1] is None else a_mask[1][sel])
-        Wp = W[wsel[sel]]
-        if w_mask is not None:
-            Wp *= w_mask[sel]
-        return matmul_accumulate(m, A, Wp, c_row)
-    ftype = _sum_type(m, P)
+            rows, cols = a_mask[0][sel], None if a_mask[1] is None else a_mask[1][sel]
+        return (False, a_idx[sel], rows, cols, wsel[sel], None if w_mask is None else w_mask[sel], c_row)
     pairs = sel[np.argsort(inv, kind="stable").reshape(U, P)]  # each block's pairs, in order
-    Ag = take_rows(spad_v, a_idx[pairs].transpose(0, 2, 1), np.int8, dim).astype(ftype)  # (U, DIM, P, DIM)
+    rows = cols = None
     if a_mask is not None:
-        rows, cols = a_mask
-        if not rows.all():
-            Ag *= rows[pairs].transpose(0, 2, 1)[..., None]
-        if cols is not None:
-            Ag *= cols[pairs][:, None, :, :]
-    Wg = W[wsel[pairs]].astype(ftype, copy=False)  # (U, P, DIM, DIM)
+        if not a_mask[0].all():
+            rows = a_mask[0][pairs].transpose(0, 2, 1)[..., None]
+        if a_mask[1] is not None:
+            cols = a_mask[1][pairs][:, None, :, :]
+    return (True, np.ascontiguousarray(a_idx[pairs].transpose(0, 2, 1)), rows, cols, wsel[pairs],
+            None if w_mask is None else w_mask[pairs], u)
+
+
+def _grouped(m: Machine, spad_v, W, group) -> None:
+    """acc[c_row[k] + r] += (A @ W)[r] for the pairs of ``group`` (:func:`_group_plan`;
+    see the module docstring)."""
+    dim = m.dim
+    even, a_rows, rows, cols, wsel, w_mask, u = group
+    if not even:
+        A = take_rows(spad_v, a_rows, np.int8, dim).astype(W.dtype)
+        if rows is not None:
+            mask_a(A, rows, cols)
+        Wp = W[wsel]
+        if w_mask is not None:
+            Wp *= w_mask
+        return matmul_accumulate(m, A, Wp, u)
+    U, P = wsel.shape
+    ftype = _sum_type(m, P)
+    Ag = take_rows(spad_v, a_rows, np.int8, dim).astype(ftype)  # (U, DIM, P, DIM)
+    if rows is not None:
+        Ag *= rows
+    if cols is not None:
+        Ag *= cols
+    Wg = W[wsel].astype(ftype, copy=False)  # (U, P, DIM, DIM)
     if w_mask is not None:
-        Wg *= w_mask[pairs]
+        Wg *= w_mask
     add_block_sums(m, u, np.matmul(Ag.reshape(U, dim, P * dim), Wg.reshape(U, P * dim, dim)))
 
 
@@ -144,5 +186,6 @@ def add_block_sums(m: Machine, u: np.ndarray, sums: np.ndarray) -> None:
         np.add.at(total, rows, sums)
         rows = np.unique(rows)
         sums = total[rows]
-    new = wrap32(take_rows(m.acc_v, rows, np.int32, dim).astype(np.int64) + sums)
+    # int32 addition wraps modulo 2**32: the same as wrap32(acc + sums) in int64
+    new = take_rows(m.acc_v, rows, np.int32, dim) + sums.astype(np.int32)
     m.acc_v[rows] = row_view(new)

@@ -18,6 +18,8 @@ import numpy as np
 from gemforge.sim.functional import Machine
 from gemforge.sim.memory import ROW_MASK
 
+_MISSING = object()
+
 
 def gather_d(m: Machine, idx, cmp_rs2, c_row: np.ndarray, c_rows: np.ndarray, versions=None):
     """The batch's D operands: None when every D is GARBAGE, False when the batch must
@@ -28,8 +30,39 @@ def gather_d(m: Machine, idx, cmp_rs2, c_row: np.ndarray, c_rows: np.ndarray, ve
     ``c_row`` / ``c_rows`` the accumulator rows the batch's live C operands write;
     ``versions`` (``exec_region._Versions``) maps scratchpad rows to the region's
     move-ins as they stood at each compute (index + 1)."""
-    dim, ar = m.dim, m.ar
     x = np.asarray(cmp_rs2, np.uint64)
+    plans = m.batch_plans  # the D operands recur tile after tile: analysed once
+    key = ("d", x.tobytes())
+    st = plans.get(key, _MISSING)
+    if st is _MISSING:
+        st = plans[key] = _analyse(m, x)
+    if st is None or st is False:
+        return st
+    sel, ia, acc_idx, acc_read, isp, spad_idx, spad_rmask, mask = st
+    D = np.zeros((len(sel), m.dim, m.dim), np.int64)
+    if len(ia):
+        if _written(m, c_row, c_rows)[acc_read].any():
+            return False
+        if not m.allow_uninit and not m.acc_ok[acc_read].all():
+            return False
+        D[ia] = m.acc[acc_idx]
+    if len(isp):
+        data, ok, sidx = m.spad, m.spad_ok, spad_idx
+        if versions is not None:
+            data, ok = versions.data, versions.ok
+            sidx = versions.map(sidx, np.asarray(idx)[sel][isp][:, None] + 1)
+        if not m.allow_uninit and not ok[sidx[spad_rmask]].all():
+            return False
+        D[isp] = data[sidx]
+    D *= mask
+    return sel, D
+
+
+def _analyse(m: Machine, x: np.ndarray):
+    """What :func:`gather_d` derives from the computes' rs2 alone: None (all GARBAGE), False
+    (fall back), or (pairs with a D, those reading the accumulator, their rows, the rows read,
+    those reading the scratchpad, their rows, the rows read, D's zero padding)."""
+    dim, ar = m.dim, m.ar
     addr = (x & np.uint64(0xFFFFFFFF)).astype(np.int64)
     garbage = m.local.garbage(addr)
     sel = np.flatnonzero(~garbage)
@@ -45,26 +78,9 @@ def gather_d(m: Machine, idx, cmp_rs2, c_row: np.ndarray, c_rows: np.ndarray, ve
         return False
     rmask = ar < rows[:, None]
     ridx = np.where(rmask, row[:, None] + ar, 0)
-    D = np.zeros((len(sel), dim, dim), np.int64)
-    ia = np.flatnonzero(is_acc)
-    if len(ia):
-        read = ridx[ia][rmask[ia]]
-        if _written(m, c_row, c_rows)[read].any():
-            return False
-        if not m.allow_uninit and not m.acc_ok[read].all():
-            return False
-        D[ia] = m.acc[ridx[ia]]
-    isp = np.flatnonzero(~is_acc)
-    if len(isp):
-        data, ok, sidx = m.spad, m.spad_ok, ridx[isp]
-        if versions is not None:
-            data, ok = versions.data, versions.ok
-            sidx = versions.map(sidx, np.asarray(idx)[sel][isp][:, None] + 1)
-        if not m.allow_uninit and not ok[sidx[rmask[isp]]].all():
-            return False
-        D[isp] = data[sidx]
-    D *= rmask[:, :, None] & (ar < cols[:, None])[:, None, :]
-    return sel, D
+    ia, isp = np.flatnonzero(is_acc), np.flatnonzero(~is_acc)
+    return (sel, ia, ridx[ia], ridx[ia][rmask[ia]], isp, ridx[isp], rmask[isp],
+            rmask[:, :, None] & (ar < cols[:, None])[:, None, :])
 
 
 def _written(m: Machine, c_row: np.ndarray, c_rows: np.ndarray) -> np.ndarray:

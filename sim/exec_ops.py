@@ -23,6 +23,8 @@ by ``exec_bias.gather_d``), WS without transposes and unit strides
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from gemforge.backends.gemmini import isa
@@ -129,10 +131,52 @@ def run_batch(m: Machine, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2) ->
         _fallback(m, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2)
 
 
-def batch(m: Machine, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2, versions=None) -> bool:
-    """:func:`run_batch` without the fallback: False (and nothing changed) when the run
-    is unusual.  ``versions`` (``exec_region._Versions``) resolves scratchpad reads to
-    rows move-ins of the region wrote before the pair (A at idx + 1, B at idx)."""
+class _Static(NamedTuple):
+    """What :func:`batch` derives from the pairs' preload operands, compute functs and A
+    operands alone (no machine state): reused by every batch with the same fields."""
+
+    full: bool
+    fl: np.ndarray  # pairs whose compute switches the weights
+    live: np.ndarray  # of those, the ones with a real (not GARBAGE) B
+    a_idx: np.ndarray
+    b_idx: np.ndarray
+    a_read: np.ndarray
+    b_read: np.ndarray
+    a_rmask: np.ndarray | None
+    b_rmask: np.ndarray | None
+    a_mask: tuple | None
+    w_mask: np.ndarray | None  # B's zero padding (not full)
+    accum: np.ndarray
+    c_idx: np.ndarray
+    rmask: np.ndarray
+    c_row: np.ndarray
+    c_rows: np.ndarray
+    c_cols: np.ndarray
+    c_garb: np.ndarray
+    wsel: np.ndarray
+    plans: dict  # exec_accum's plans of these pairs (without move-in versions)
+
+
+_MAX_PLANS = 32  # distinct operand patterns per layer: at most ~24 in ResNet-50
+
+
+def _static(m: Machine, pre_rs1, pre_rs2, cmp_funct, cmp_rs1) -> _Static | None:
+    """The :class:`_Static` of a batch (None: the batch is unusual), cached per machine:
+    tiled layers run the same local operands tile after tile."""
+    a_stride = m.ex["a_stride"]
+    key = (a_stride, len(pre_rs1), b"".join(np.ascontiguousarray(x).tobytes()
+                                          for x in (pre_rs1, pre_rs2, cmp_funct, cmp_rs1)))
+    plans = m.batch_plans
+    if key in plans:
+        return plans[key]
+    got = _analyse(m, a_stride, pre_rs1, pre_rs2, cmp_funct, cmp_rs1)
+    if len(plans) >= _MAX_PLANS:
+        plans.clear()
+    plans[key] = got
+    return got
+
+
+def _analyse(m: Machine, a_stride: int, pre_rs1, pre_rs2, cmp_funct, cmp_rs1) -> _Static | None:
     dim, ar = m.dim, m.ar
     regs = np.stack([pre_rs1, pre_rs2, cmp_rs1]).astype(np.int64)
     addr, rows, cols = regs & 0xFFFFFFFF, regs >> 48, (regs >> 32) & 0xFFFF
@@ -140,19 +184,19 @@ def batch(m: Machine, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2, versio
     garbage = m.local.garbage(addr)
     (b_rows, c_rows, a_rows), (b_cols, c_cols, a_cols) = rows, cols
     (b_row, c_row, a_row), (b_garb, c_garb, _) = row, garbage
-    a_stride = m.ex["a_stride"]
     full = bool((rows == dim).all() and (cols == dim).all())
     if not full and (rows.max() > dim or cols.max() > dim):
-        return False
+        return None
     if (addr[2] >> 31).any() or (a_row + (a_rows - 1) * a_stride >= m.spad_rows).any() or (
             (~b_garb & (b_row + b_rows > m.spad_rows)).any()) or ((~c_garb & (c_row + c_rows > m.acc_rows)).any()):
-        return False
+        return None
     flip = cmp_funct == isa.COMPUTE_PRELOADED
     fl = np.flatnonzero(flip)
     # Operands: A (n, dim, dim) and the weights of each flip (B garbage = zeros).
     a_idx = a_row[:, None] + ar * a_stride
     b_idx = b_row[fl][:, None] + ar
     live = ~b_garb[fl]
+    a_rmask = b_rmask = a_mask = w_mask = None
     if full:
         a_read, b_read = a_idx, b_idx[live]
         b_idx = np.where(live[:, None], b_idx, 0)  # GARBAGE has no row to gather (zeroed below)
@@ -161,6 +205,25 @@ def batch(m: Machine, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2, versio
         b_rmask = (ar < b_rows[fl][:, None]) & live[:, None]
         a_idx, b_idx = np.where(a_rmask, a_idx, 0), np.where(b_rmask, b_idx, 0)
         a_read, b_read = a_idx[a_rmask], b_idx[b_rmask]
+        a_mask = (a_rmask, None if (a_cols == dim).all() else ar < a_cols[:, None])
+        w_mask = b_rmask[:, :, None] & (ar < b_cols[fl][:, None, None])
+    accum = ((addr[1] >> 30) & 1).astype(bool)
+    rmask = (ar < c_rows[:, None]) & ~c_garb[:, None]
+    return _Static(full, fl, live, a_idx, b_idx, a_read, b_read, a_rmask, b_rmask, a_mask, w_mask, accum,
+                   c_row[:, None] + ar, rmask, c_row, c_rows, c_cols, c_garb, np.cumsum(flip), {})
+
+
+def batch(m: Machine, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2, versions=None) -> bool:
+    """:func:`run_batch` without the fallback: False (and nothing changed) when the run
+    is unusual.  ``versions`` (``exec_region._Versions``) resolves scratchpad reads to
+    rows move-ins of the region wrote before the pair (A at idx + 1, B at idx)."""
+    dim, ar = m.dim, m.ar
+    sp = _static(m, pre_rs1, pre_rs2, cmp_funct, cmp_rs1)
+    if sp is None:
+        return False
+    full, fl, live, a_idx, b_idx, a_read, b_read = sp.full, sp.fl, sp.live, sp.a_idx, sp.b_idx, sp.a_read, sp.b_read
+    a_rmask, b_rmask, a_mask, accum, c_idx, rmask = sp.a_rmask, sp.b_rmask, sp.a_mask, sp.accum, sp.c_idx, sp.rmask
+    c_row, c_rows, c_cols, c_garb, wsel = sp.c_row, sp.c_rows, sp.c_cols, sp.c_garb, sp.wsel
     spad, spad_ok = m.spad_v, m.spad_ok
     if versions is not None:  # rows as the region's move-ins left them at each read
         spad, spad_ok = versions.data_v, versions.ok
@@ -174,20 +237,17 @@ def batch(m: Machine, idx, pre_rs1, pre_rs2, cmp_funct, cmp_rs1, cmp_rs2, versio
     W = np.empty((len(fl) + 1, dim, dim), ftype)
     W[0] = m.weights
     W[1:] = take_rows(spad, b_idx, np.int8, dim)
-    a_mask = None  # A's zero padding: (rows (n, DIM), columns (n, DIM) or None), both bool
+    # A's zero padding (a_mask): (rows (n, DIM), columns (n, DIM) or None), both bool
     if not full:
-        a_mask = (a_rmask, None if (a_cols == dim).all() else ar < a_cols[:, None])
-        W[1:] *= b_rmask[:, :, None] & (ar < b_cols[fl][:, None, None])
+        W[1:] *= sp.w_mask
     elif not live.all():
         W[1:][~live] = 0
-    accum = ((addr[1] >> 30) & 1).astype(bool)
-    c_idx = c_row[:, None] + ar
-    rmask = (ar < c_rows[:, None]) & ~c_garb[:, None]
     d = gather_d(m, idx, cmp_rs2, c_row[~c_garb], c_rows[~c_garb], versions)
     if d is False:
         return False
-    wsel = np.cumsum(flip)  # the weights of each pair: W[wsel]
-    done = accumulate_pairs(m, spad, a_idx, a_mask, W, wsel, c_row, c_rows, c_cols, accum, c_garb, full, rmask, d)
+    # the weights of each pair: W[wsel]; the plans of exec_accum hold only without versions
+    done = accumulate_pairs(m, spad, a_idx, a_mask, W, wsel, c_row, c_rows, c_cols, accum, c_garb, full, rmask, d,
+                            sp.plans if versions is None else None)
     if done is not None:
         if done and len(fl):
             m.weights = W[-1].astype(np.int64)

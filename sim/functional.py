@@ -49,7 +49,7 @@ def rounding_shift(x: np.ndarray, shift: int) -> np.ndarray:
 
 
 def wrap32(x: np.ndarray) -> np.ndarray:
-    return x.astype(np.int64).astype(np.int32)
+    return x.astype(np.int64, copy=False).astype(np.int32)
 
 
 class Machine:
@@ -92,6 +92,9 @@ class Machine:
         # pool_out_dim): the timing pass prices its window reads and per-pixel writes
         self.mvout_pool: dict[int, tuple[int, ...]] = {}
         self.cur = (0, 0, 0, 0)  # (index, funct, rs1, rs2) of the instruction being executed
+        self._configs: dict[tuple[int, int], object] = {}  # (rs1, rs2) -> decoded config word
+        self.mvin_plans: dict = {}  # mvin_group's address-independent plans, by shape
+        self.batch_plans: dict = {}  # exec_ops.batch's state-independent analyses, by operands
 
     # ------------------------------------------------------------------ helpers
     def fail(self, reason: str):
@@ -130,10 +133,13 @@ class Machine:
 
     # ------------------------------------------------------------------ configs
     def config(self, rs1: int, rs2: int) -> None:
-        try:
-            rec = isa.decode(isa.CONFIG, rs1, rs2)
-        except isa.IsaError as e:
-            raise self.fail(str(e)) from None
+        rec = self._configs.get((rs1, rs2))  # tiled code repeats a few config words many times
+        if rec is None:
+            try:
+                rec = isa.decode(isa.CONFIG, rs1, rs2)
+            except isa.IsaError as e:
+                raise self.fail(str(e)) from None
+            self._configs[(rs1, rs2)] = rec
         if rec.kind == "config_ex":
             if rec.dataflow == isa.OUTPUT_STATIONARY and not self.t.output_stationary or (
                     rec.dataflow == isa.WEIGHT_STATIONARY and not self.t.weight_stationary):

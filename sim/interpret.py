@@ -37,7 +37,7 @@ def execute(m: Machine, stream: Stream) -> list[tuple[int, int]]:
     pair_list = pair_at.tolist()
     info = PairInfo(m, stream, pair_at)
     regions = Regions(m, stream, info.first, _NOOP)
-    fl, r1, r2 = f.tolist(), stream.rs1.tolist(), stream.rs2.tolist()
+    fl, r1, r2 = stream.lists()
     host_costs: list[tuple[int, int]] = []
     i = 0
     while i < n:

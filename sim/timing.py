@@ -154,6 +154,7 @@ class _Sim:
         self.mvout_static: dict[int, tuple] = {}  # rs2 -> _mvout_decode(rs2)
         self.pooled_static: dict[tuple, tuple] = {}  # (rs2, pool) -> _pooled_decode(rs2, pool)
         self.mvout_plans: dict[tuple, tuple] = {}  # DMA plans of move-outs by what they depend on
+        self.last_writes: dict[tuple, tuple] = {}  # timing_exec_vec._last_writes, by run
 
     # ---------------------------------------------------------------- helpers
     def blocks(self, addr: int, rows: int, nblocks: int = 1, bstride: int = 0) -> list[int]:
@@ -231,7 +232,7 @@ class _Sim:
     # ---------------------------------------------------------------- main loop
     def run(self) -> Timing:
         s, t = self.s, self.t
-        fl, r1, r2, gl = s.funct.tolist(), s.rs1.tolist(), s.rs2.tolist(), s.gen.tolist()
+        (fl, r1, r2), gl = s.lists(), s.gen.tolist()
         n = len(fl)
         host_k = 0
         i = 0

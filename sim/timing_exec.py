@@ -49,18 +49,23 @@ class PairTable:
         share = _bank_sharers(s, pre_idx, (a_g, a_acc, a_row), (d_g, d_acc, d_row), (b_g, b_acc, b_row),
                               bank_rows)
         self.cost, self.doff = [], []
+        self.cost_f, self.doff_f = [], []  # the same as float arrays (timing_exec_vec)
         for cost in (cost_ws, np.full(len(p1), dim)):  # [0]: WS untransposed, [1]: otherwise
             cost = cost * share
+            doff = cost + (t.lat_mesh_drain - dim)  # the matmul's last fed row leaves the mesh then
             self.cost.append(cost.tolist())
-            # the matmul's last fed row leaves the mesh lat_mesh_drain - DIM cycles later
-            self.doff.append((cost + (t.lat_mesh_drain - dim)).tolist())
+            self.doff.append(doff.tolist())
+            self.cost_f.append(cost.astype(float))
+            self.doff_f.append(doff.astype(float))
         self.a_blk = np.where(a_acc, nsb, 0) + a_row // dim
         self.b_blk = np.where(b_g, -1, np.where(b_acc, nsb, 0) + b_row // dim)
         self.d_blk = np.where(d_g, -1, np.where(d_acc, nsb, 0) + d_row // dim)
         self.c_blk = np.where(c_g, -1, np.where(c_acc, nsb, 0) + c_row // dim)
-        self.a_bank = np.where(a_acc | (a_row // bank_rows >= t.spad_banks), -1, a_row // bank_rows).tolist()
-        self.c_key = np.where(~c_g & c_acc, c_row, -1).tolist()
-        self.c_bank = ((c_row // t.acc_bank_rows) % t.acc_banks).tolist()
+        # arrays for timing_exec_vec, lists for the loop
+        self.a_bank_a = np.where(a_acc | (a_row // bank_rows >= t.spad_banks), -1, a_row // bank_rows)
+        self.c_key_a = np.where(~c_g & c_acc, c_row, -1)
+        self.c_bank_a = (c_row // t.acc_bank_rows) % t.acc_banks
+        self.a_bank, self.c_key, self.c_bank = self.a_bank_a.tolist(), self.c_key_a.tolist(), self.c_bank_a.tolist()
         self.flip = (s.funct[pre_idx + 1] == isa.COMPUTE_PRELOADED).tolist()
         self.gen = s.gen[pre_idx].tolist()
 
@@ -227,8 +232,7 @@ def mesh_lag(sim) -> int:
 def _record(sim, a_blk, b_blk, d_blk, c_blk, dones: np.ndarray) -> None:
     """The execute queue's reads and writes of a run, for later loads and stores."""
     rex = sim.lr[1]
-    for blk in (a_blk, b_blk, d_blk):
-        np.maximum.at(rex, blk, dones)
+    np.maximum.at(rex, np.concatenate((a_blk, b_blk, d_blk)), np.tile(dones, 3))  # max: any order
     rex[-1] = 0.0  # keep the sentinel
     live = c_blk >= 0
     sim.lw[1][c_blk[live]] = dones[live]  # in order: the last write wins

@@ -30,8 +30,8 @@ def solve(sim, k0: int, k1: int, mode: int, dep: np.ndarray, lo: int):
     gen = tab.gen[k0:k1]
     if n < _MIN_PAIRS or sim.trace or not (all(gen) or not any(gen)):
         return None
-    cost = np.array(tab.cost[mode][k0:k1], float)
-    doff = np.array(tab.doff[mode][k0:k1], float)
+    cost = tab.cost_f[mode][k0:k1]
+    doff = tab.doff_f[mode][k0:k1]
     rs = sim.rs[1]
     pre_rs = np.array(rs, float)
     need = rs.maxlen - 2  # a pair takes two entries
@@ -113,18 +113,19 @@ class _Pushes:
 
     def __init__(self, sim, k0, k1, cost):
         tab = sim.pairs
-        bank = np.array(tab.a_bank[k0:k1])
+        bank = tab.a_bank_a[k0:k1]
         self.blive = np.flatnonzero(bank >= 0)
         win = np.array(sim.dma_w, float)  # (banks, 2): start, end of the latest DMA write
         self.ws, self.we = win[bank[self.blive], 0], win[bank[self.blive], 1]
         self.bcost = cost[self.blive]
-        ck = np.array(tab.c_key[k0:k1])
+        ck = tab.c_key_a[k0:k1]
         live = np.flatnonzero(ck >= 0)
         order = live[np.argsort(ck[live], kind="stable")]
         keys = ck[order]
         self.order = order  # pairs with an accumulator C, grouped by row, in program order
         self.first = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, bool)
-        self.prev0 = np.array(sim.last_c)[keys[self.first]] if len(keys) else np.zeros(0)
+        last_c = sim.last_c
+        self.prev0 = np.array([last_c[c] for c in keys[self.first].tolist()], float)
         self.gap = sim.t.lat_acc_write_gap
 
     def prev_start(self, start):
@@ -188,29 +189,15 @@ def apply(sim, k0: int, k1: int, mode: int, lo: int, issue, start, done) -> None
     """Commit a solved run to the simulator's state (as the loop would have left it)."""
     tab, t = sim.pairs, sim.t
     n = k1 - k0
-    cost = np.array(tab.cost[mode][k0:k1], float)
+    cost = tab.cost_f[mode][k0:k1]
     ex_free = start + cost
-    ck = np.array(tab.c_key[k0:k1])
-    live = np.flatnonzero(ck >= 0)
-    if len(live):
-        keys = ck[live]
-        uk, back = np.unique(keys[::-1], return_index=True)
-        last = live[len(live) - 1 - back]
-        for key, j in zip(uk.tolist(), last.tolist()):
-            sim.last_c[key] = float(start[j])
-        cb = np.array(tab.c_bank[k0:k1])[live]
-        ub, back = np.unique(cb[::-1], return_index=True)
-        fill = t.lat_mesh_fill
-        for b, j in zip(ub.tolist(), live[len(live) - 1 - back].tolist()):
-            sim.ex_acc_w[b] = (float(start[j]) + fill, float(done[j]))
-    busy = sim.busy["execute"]
-    b_total, b_end = busy.total, busy.end
-    for s, e in zip(start.tolist(), ex_free.tolist()):  # union of intervals, as the loop sums it
-        bs = s if s > b_end else b_end
-        if e > bs:
-            b_total += e - bs
-            b_end = e
-    busy.total, busy.end = b_total, b_end
+    last_c, last_b = _last_writes(sim, tab.c_key_a[k0:k1], tab.c_bank_a[k0:k1])
+    for key, j in last_c:
+        sim.last_c[key] = float(start[j])
+    fill = t.lat_mesh_fill
+    for b, j in last_b:
+        sim.ex_acc_w[b] = (float(start[j]) + fill, float(done[j]))
+    _add_busy(sim.busy["execute"], start, ex_free)
     sim.unit_free[1] = float(ex_free[-1])
     sim.rs[1].extend(np.repeat(done[-8:], 2).tolist())
     sim.mesh_done.extend(done[-sim.mesh_done.maxlen:].tolist())
@@ -229,3 +216,47 @@ def apply(sim, k0: int, k1: int, mode: int, lo: int, issue, start, done) -> None
             hb += p + c2
         sim.host_busy = hb
         sim.host_t = float(issue[-1]) + c2
+
+
+def _add_busy(busy, start: np.ndarray, end: np.ndarray) -> None:
+    """``busy.add(s, e)`` for each interval in order (``timing.Busy``), bit for bit.
+
+    With every interval non-empty the running end is the prefix maximum of the ends, and
+    each interval adds ``e - max(s, end before it)`` when positive; adding 0.0 instead of
+    skipping leaves a float sum unchanged, and ``np.add.accumulate`` adds in order, so
+    the total is the loop's.  Otherwise the loop runs."""
+    b_total, b_end = busy.total, busy.end
+    if len(start) and (end > start).all():
+        prev = np.maximum.accumulate(np.concatenate(([b_end], end)))
+        bs = np.maximum(start, prev[:-1])
+        inc = np.where(end > bs, end - bs, 0.0)
+        busy.total = float(np.add.accumulate(np.concatenate(([b_total], inc)))[-1])
+        busy.end = float(prev[-1])
+        return
+    for s, e in zip(start.tolist(), end.tolist()):
+        bs = s if s > b_end else b_end
+        if e > bs:
+            b_total += e - bs
+            b_end = e
+    busy.total, busy.end = b_total, b_end
+
+
+def _last_writes(sim, ck: np.ndarray, cb: np.ndarray) -> tuple:
+    """((accumulator row, last pair writing it), ...) and ((accumulator bank, last pair
+    writing it), ...) of a run with C keys ``ck`` (-1: none) and C banks ``cb``; runs of
+    one layer's tiles repeat them, so they are kept per distinct run (``sim.last_writes``)."""
+    key = (ck.tobytes(), cb.tobytes())
+    got = sim.last_writes.get(key)
+    if got is None:
+        live = np.flatnonzero(ck >= 0)
+        if len(live):
+            uk, back = np.unique(ck[live][::-1], return_index=True)
+            rows = tuple(zip(uk.tolist(), live[len(live) - 1 - back].tolist()))
+            ub, back = np.unique(cb[live][::-1], return_index=True)
+            banks = tuple(zip(ub.tolist(), live[len(live) - 1 - back].tolist()))
+        else:
+            rows = banks = ()
+        if len(sim.last_writes) >= 256:
+            sim.last_writes.clear()
+        got = sim.last_writes[key] = (rows, banks)
+    return got
