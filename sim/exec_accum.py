@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from gemforge.sim.functional import Machine
+from gemforge.sim.memo import memo
 from gemforge.sim.memory import row_view, take_rows
 
 
@@ -28,13 +29,10 @@ def accumulate_pairs(m: Machine, spad_v, a_idx, a_mask, W, wsel, c_row, c_rows, 
     None: all GARBAGE).  Returns None when not applicable (nothing changed), False for an
     uninitialised read (nothing changed), True when done.  ``plans``: a dict that keeps
     the state-independent analysis for the next batch with the same operands (None: none)."""
-    if plans is None:
-        plan = _plan(m, a_idx, a_mask, wsel, c_row, c_rows, c_cols, accum, c_garb, full, rmask)
-    else:
-        plan = plans.get("accumulate")
-        if plan is None:
-            plan = plans["accumulate"] = _plan(m, a_idx, a_mask, wsel, c_row, c_rows, c_cols, accum, c_garb, full,
-                                               rmask)
+    def make():
+        return _plan(m, a_idx, a_mask, wsel, c_row, c_rows, c_cols, accum, c_garb, full, rmask)
+
+    plan = make() if plans is None else memo(plans, "accumulate", make)
     if plan is False:
         return None
     check_rows, keep, zero_rows, group = plan

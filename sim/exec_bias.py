@@ -16,10 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from gemforge.sim.functional import Machine
+from gemforge.sim.memo import memo
 from gemforge.sim.memory import ROW_MASK
-
-_MISSING = object()
-
 
 def gather_d(m: Machine, idx, cmp_rs2, c_row: np.ndarray, c_rows: np.ndarray, versions=None):
     """The batch's D operands: None when every D is GARBAGE, False when the batch must
@@ -31,11 +29,7 @@ def gather_d(m: Machine, idx, cmp_rs2, c_row: np.ndarray, c_rows: np.ndarray, ve
     ``versions`` (``exec_region._Versions``) maps scratchpad rows to the region's
     move-ins as they stood at each compute (index + 1)."""
     x = np.asarray(cmp_rs2, np.uint64)
-    plans = m.batch_plans  # the D operands recur tile after tile: analysed once
-    key = ("d", x.tobytes())
-    st = plans.get(key, _MISSING)
-    if st is _MISSING:
-        st = plans[key] = _analyse(m, x)
+    st = memo(m.batch_plans, ("d", x.tobytes()), lambda: _analyse(m, x))  # recurs tile after tile
     if st is None or st is False:
         return st
     sel, ia, acc_idx, acc_read, isp, spad_idx, spad_rmask, mask = st

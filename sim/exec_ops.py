@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from gemforge.backends.gemmini import isa
+from gemforge.sim.memo import memo
 from gemforge.sim.functional import Machine, rounding_shift, wrap32
 from gemforge.sim.exec_accum import accumulate_pairs, mask_a, matmul_accumulate  # noqa: F401 (public here)
 from gemforge.sim.exec_bias import gather_d
@@ -166,14 +167,7 @@ def _static(m: Machine, pre_rs1, pre_rs2, cmp_funct, cmp_rs1) -> _Static | None:
     a_stride = m.ex["a_stride"]
     key = (a_stride, len(pre_rs1), b"".join(np.ascontiguousarray(x).tobytes()
                                           for x in (pre_rs1, pre_rs2, cmp_funct, cmp_rs1)))
-    plans = m.batch_plans
-    if key in plans:
-        return plans[key]
-    got = _analyse(m, a_stride, pre_rs1, pre_rs2, cmp_funct, cmp_rs1)
-    if len(plans) >= _MAX_PLANS:
-        plans.clear()
-    plans[key] = got
-    return got
+    return memo(m.batch_plans, key, lambda: _analyse(m, a_stride, pre_rs1, pre_rs2, cmp_funct, cmp_rs1), _MAX_PLANS)
 
 
 def _analyse(m: Machine, a_stride: int, pre_rs1, pre_rs2, cmp_funct, cmp_rs1) -> _Static | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from gemforge.sim.functional import Machine
+from gemforge.sim.memo import memo
 from gemforge.sim.memory import row_view, take_rows
 
 _SPAD, _ACC = 0, 0b100000  # local address bits 31..26: scratchpad / accumulator, no flags
@@ -58,13 +59,7 @@ def _plan(m: Machine, kind: int, which: list[int], dram: list[int], rs2: list[in
     # Everything but the DRAM addresses recurs tile after tile: planned once per shape.
     cfg = tuple((c["pixel_repeats"], c["shrunk"], c["scale"], c["stride"], c["block_stride"]) for c in m.ld)
     key = (kind, tuple(which), tuple(rs2), cfg)
-    plans = m.mvin_plans
-    static = plans.get(key)
-    if static is None:
-        static = _static_plan(m, kind, which, rs2)
-        if len(plans) >= _MAX_PLANS:
-            plans.clear()
-        plans[key] = static
+    static = memo(m.mvin_plans, key, lambda: _static_plan(m, kind, which, rs2), _MAX_PLANS)
     if static is _INELIGIBLE:
         return None
     to_acc, eb, mv, dest, src_off, lo_off, hi_off, infos = static

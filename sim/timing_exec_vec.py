@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from gemforge.sim.memo import memo
+
 _MAX_ROUNDS = 12
 _MIN_PAIRS = 192  # shorter runs are cheaper in the loop than in ~60 numpy calls
 
@@ -234,29 +236,20 @@ def _add_busy(busy, start: np.ndarray, end: np.ndarray) -> None:
         busy.end = float(prev[-1])
         return
     for s, e in zip(start.tolist(), end.tolist()):
-        bs = s if s > b_end else b_end
-        if e > bs:
-            b_total += e - bs
-            b_end = e
-    busy.total, busy.end = b_total, b_end
+        busy.add(s, e)
 
 
 def _last_writes(sim, ck: np.ndarray, cb: np.ndarray) -> tuple:
     """((accumulator row, last pair writing it), ...) and ((accumulator bank, last pair
     writing it), ...) of a run with C keys ``ck`` (-1: none) and C banks ``cb``; runs of
     one layer's tiles repeat them, so they are kept per distinct run (``sim.last_writes``)."""
-    key = (ck.tobytes(), cb.tobytes())
-    got = sim.last_writes.get(key)
-    if got is None:
+    def make():
         live = np.flatnonzero(ck >= 0)
-        if len(live):
-            uk, back = np.unique(ck[live][::-1], return_index=True)
-            rows = tuple(zip(uk.tolist(), live[len(live) - 1 - back].tolist()))
-            ub, back = np.unique(cb[live][::-1], return_index=True)
-            banks = tuple(zip(ub.tolist(), live[len(live) - 1 - back].tolist()))
-        else:
-            rows = banks = ()
-        if len(sim.last_writes) >= 256:
-            sim.last_writes.clear()
-        got = sim.last_writes[key] = (rows, banks)
-    return got
+        if not len(live):
+            return (), ()
+        uk, back = np.unique(ck[live][::-1], return_index=True)
+        rows = tuple(zip(uk.tolist(), live[len(live) - 1 - back].tolist()))
+        ub, back = np.unique(cb[live][::-1], return_index=True)
+        return rows, tuple(zip(ub.tolist(), live[len(live) - 1 - back].tolist()))
+
+    return memo(sim.last_writes, (ck.tobytes(), cb.tobytes()), make, 256)
