@@ -25,7 +25,8 @@ from gemforge.backends.gemmini.program import Program, Tensor
 from gemforge.dialects import graph as G
 from gemforge.dialects.graph_constant import NUMPY_DTYPES
 from gemforge.errors import GemforgeError
-from gemforge.passes._tiling_maxpool import known_nonnegative, mark_nonnegative, needs_nonnegative_input
+from gemforge.passes._sign import known_nonnegative
+from gemforge.passes._tiling_maxpool import mark_nonnegative, needs_nonnegative_input
 from gemforge.target import Target
 
 

@@ -20,13 +20,11 @@ the DMA's request cost and picks the cheapest whose buffer fits half the accumul
 Gemmini pools padding as 0 where ``graph.maxpool`` leaves it out: the two agree when no
 window reaches outside the input (:func:`needs_nonnegative_input` is False) or when the
 input is known non-negative (:func:`known_nonnegative`: a ReLU or an epilogue clipped at
-0, through concats, reshapes, transposes, max / average pools and rescales; or marked with
+0, through concats, reshapes, transposes, max / average pools, rescales and LRNs; or marked with
 ``NONNEGATIVE_ATTR`` by a caller that knows, as the network builder does).
 """
 
 from __future__ import annotations
-
-import math
 
 from xdsl.dialects.builtin import IntegerType, UnitAttr
 from xdsl.ir import SSAValue
@@ -36,6 +34,7 @@ from gemforge.dialects import graph
 from gemforge.dialects.tile import AllocOp, LoadOp, MemorySpace, StoreOp
 from gemforge.dialects.tile_store import Pool
 from gemforge.passes._tiling_nest import Builder, Lin, Point, TiledDim, emit_nest
+from gemforge.passes._sign import known_nonnegative
 from gemforge.passes._tiling_options import TilingError
 from gemforge.passes.schedule.terms import DmaRates
 from gemforge.target import Target
@@ -52,67 +51,6 @@ def needs_nonnegative_input(op: graph.MaxPoolOp) -> bool:
     (kh, kw), (sh, sw) = op.kernel, op.stride
     top, left, _, _ = op.padding
     return bool(top or left or (ph - 1) * sh + kh - top > h or (pw - 1) * sw + kw - left > w)
-
-
-def _relu_epilogue(op) -> bool:
-    """Whether ``op`` (a conv, matmul or add) ends in a ReLU or a clip whose lower bound is
-    >= 0, so its result is >= 0 whatever its inputs. In the IR a clip is the ``clip``
-    property alone (``activation`` then absent), so the bounds are read, not the word."""
-    names = {f.name for f in getattr(op, "FIELDS", ())}
-    if "activation" not in names:
-        return False
-    clip = op.field("clip") if "clip" in names else None
-    return op.field("activation") == "relu" or (clip is not None and clip[0] >= 0)
-
-
-def _scale_keeps_sign(scale) -> bool:
-    """A rescale by ``scale`` maps x >= 0 to rne(x * scale) >= 0 (absent, negative or
-    non-finite scales prove nothing)."""
-    return scale is not None and math.isfinite(scale) and scale >= 0
-
-
-def _nonnegative_needs(op) -> tuple[SSAValue, ...] | None:
-    """What must be >= 0 for every element of ``op``'s result to be: () when it is
-    whatever the inputs (a ReLU, an epilogue clipped at 0), the inputs whose
-    non-negativity carries through (data movement, max, a rescale by a scale >= 0),
-    None when unknown. Each rule follows the op's docstring in ``gemforge.dialects``."""
-    if isinstance(op, graph.ReluOp) or _relu_epilogue(op):
-        return ()
-    if isinstance(op, graph.ClipOp):
-        # min(max(x, lo), hi): >= 0 when lo >= 0; else when x >= 0 and hi >= 0
-        return () if op.min >= 0 else (op.input,) if op.max >= 0 else None
-    if isinstance(op, graph.ConcatOp):
-        return tuple(op.inputs)
-    if isinstance(op, (graph.ReshapeOp, graph.TransposeOp, graph.MaxPoolOp)):
-        return (op.input,)
-    if isinstance(op, graph.PadOp):
-        return (op.input,) if op.value >= 0 else None
-    if isinstance(op, (graph.AvgPoolOp, graph.GlobalAvgPoolOp, graph.RequantizeOp)):
-        return (op.input,) if _scale_keeps_sign(op.scale) else None
-    if isinstance(op, graph.LutOp):  # table[c, x + 128]: >= 0 whatever x when every entry is,
-        table = op.table.owner         # for x >= 0 when the entries of x >= 0 are
-        if not isinstance(table, graph.ConstantOp):
-            return None
-        t = table.to_numpy()
-        return () if t.min() >= 0 else tuple(op.inputs) if t[:, 128:].min() >= 0 else None
-    return None
-
-
-def known_nonnegative(value: SSAValue) -> bool:
-    """Whether every element of ``value`` is provably >= 0: it comes from a ReLU or an
-    epilogue clipped at 0 through ops that keep the sign (:func:`_nonnegative_needs`).
-    Function arguments and other ops are unknown (False). An explicit work list, not
-    recursion: networks chain hundreds of ops."""
-    todo, seen = [value], {value}
-    while todo:
-        needs = _nonnegative_needs(todo.pop().owner)
-        if needs is None:
-            return False
-        for v in needs:
-            if v not in seen:
-                seen.add(v)
-                todo.append(v)
-    return True
 
 
 def check_maxpool(op: graph.MaxPoolOp, label: str, target: Target) -> None:

@@ -64,3 +64,29 @@ def test_library_schedule_keeps_pools_on_the_host():
     net, _ = check_network(relu_pool((1, 8, 8, 16), 2, 2, 0, True), schedule="library")
     pool = next(n for n in net.nodes if n.op == "graph.maxpool")
     assert pool.where == HOST and "library" in pool.reason
+
+
+def relu_lrn_pool(alpha: float, bias: float, input_scale: float):
+    # Inception-v1's second LRN and the padded pool after it, on a small image
+    def body(args):
+        relu = G.ReluOp(args[0])
+        lrn = G.LRNOp(relu.result, 5, alpha, 0.75, bias, input_scale=input_scale, output_scale=0.04)
+        pool = G.MaxPoolOp(lrn.result, (3, 3), (2, 2), (1, 1))
+        return [relu, lrn, pool], [pool.result]
+
+    return build_module([(1, 12, 12, 24)], body)
+
+
+def test_padded_pool_after_an_lrn_of_a_relu_runs_on_gemmini():
+    # the LRN keeps the sign (its window sum stays >= bias = 1 in float32): the pool is exact
+    net, _ = check_network(relu_lrn_pool(1e-4, 1.0, 0.05), timing=True)
+    assert [(n.op, n.where) for n in net.nodes][-2:] == [("graph.lrn", HOST), ("graph.maxpool", ACCELERATOR)]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_padded_pool_after_an_lrn_with_a_swamped_bias_stays_on_the_host():
+    # bias 1e-6 beside window sums up to ~1e6: float32 rounding takes the running sum to 0
+    # (it does on this input: pow(0, -beta) is inf, times v = 0 is NaN), so nothing is proven
+    net, _ = check_network(relu_lrn_pool(100.0, 1e-6, 1.0))
+    pool = next(n for n in net.nodes if n.op == "graph.maxpool")
+    assert pool.where == HOST and "possibly negative" in pool.reason

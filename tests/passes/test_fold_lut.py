@@ -166,7 +166,7 @@ def test_table_is_shared_when_channels_agree():
 
 
 def test_lookup_with_non_negative_table_is_known_non_negative():
-    from gemforge.passes._tiling_maxpool import known_nonnegative
+    from gemforge.passes._sign import known_nonnegative
 
     relu_last = folded(_add_module(np.zeros((1, 2, 3, 4), np.int8)))
     lut = next(op for op in next(iter(relu_last.ops)).body.block.ops if isinstance(op, G.LutOp))
@@ -290,7 +290,7 @@ def test_concat_of_requantized_branches_becomes_one_lookup(widths, requantized, 
     scale, maybe after a relu) joined and read by a max pool; the concat and requantizes
     become one lookup, bit-identical, and the pool's input stays provably >= 0 when every
     branch is."""
-    from gemforge.passes._tiling_maxpool import known_nonnegative
+    from gemforge.passes._sign import known_nonnegative
 
     rng = np.random.default_rng(seed)
     lead = (1, 4, 4)

@@ -1,4 +1,4 @@
-"""known_nonnegative (passes/_tiling_maxpool.py): which int8 values are provably >= 0, so a
+"""known_nonnegative (passes/_sign.py): which int8 values are provably >= 0, so a
 padded max pool of them is exact on Gemmini's pooled move-out (which pools padding as 0).
 Each rule proves True on a non-negative source and False where a sign can slip through."""
 
@@ -12,7 +12,7 @@ from xdsl.ir import Block
 from gemforge.dialects import graph as G
 from gemforge.dialects.graph_syntax import to_attr
 from gemforge.network_testing import const
-from gemforge.passes._tiling_maxpool import known_nonnegative
+from gemforge.passes._sign import known_nonnegative
 
 SHAPE = (1, 6, 6, 8)
 
