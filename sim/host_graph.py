@@ -123,16 +123,17 @@ def _maxpool(ins, outs, a):
 def _avgpool(ins, outs, a):
     kernel, stride, padding = _t(a["kernel"]), _t(a["stride"]), _t(a["padding"])
     y = K.avgpool(ins[0], kernel, stride, padding, a["count_include_pad"], a["scale"])
-    window = int(np.prod(kernel))
+    # one visit per input element a window covers (the kernel clips windows to the image)
+    n, h, w, c = ins[0].shape
+    covered = K.window_counts(h, w, kernel, stride, padding)
     if not a.get("partial_only"):
         _store(outs, y)
-        return int(y.size) * window, 0
+        return n * int(covered.sum()) * c, 0
     # only the windows that reach into the padding (the rest came from the accelerator)
-    n, h, w, c = ins[0].shape
-    partial = K.window_counts(h, w, kernel, stride, padding) < window
+    partial = covered < int(np.prod(kernel))
     out = outs[0].reshape(y.shape)
     out[:, partial, :] = y[:, partial, :]
-    return n * int(partial.sum()) * c * window, 0
+    return n * int(covered[partial].sum()) * c, 0
 
 
 def _global_avgpool(ins, outs, a):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from gemforge import sim
 from gemforge.backends.gemmini import isa
@@ -16,6 +17,7 @@ from gemforge.dialects import graph as G
 from gemforge.graph_eval_ops import window_counts
 from gemforge.network import compile_network
 from gemforge.network_testing import build_module
+from gemforge.target import load
 
 from c_roundtrip import assert_same_stream, needs_cc
 
@@ -80,3 +82,32 @@ def test_slice_channels_in_c(tmp_path, start, stop):
     x = np.random.default_rng(start).integers(-128, 128, (1, 3, 4, 8))
     dumps = _run_c(p, {"x": x}, tmp_path)
     np.testing.assert_array_equal(dumps["y"], x[..., start:stop].reshape(-1))
+
+
+@needs_cc
+@settings(max_examples=12, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 3), st.integers(0, 2), st.booleans(), st.integers(0, 2**32 - 1))
+def test_avgpool_in_c_any_window(k, s, pad, include_pad, seed):
+    """The C average pool (windows clipped to the image) against the simulator's numpy
+    kernel, on windows of 1-4, strides 1-3 and padding up to 2 on each side."""
+    from c_host_case import one_op_program, run_c, run_sim
+
+    pad = min(pad, k - 1)
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-128, 128, (1, 7, 6, 5)).astype(np.int8)
+    oh, ow = (7 + 2 * pad - k) // s + 1, (6 + 2 * pad - k) // s + 1
+    attrs = dict(kernel=[k, k], stride=[s, s], padding=[pad] * 4, count_include_pad=include_pad, scale=0.8)
+    p = one_op_program("graph.avgpool", [("x", x, "input")], (1, oh, ow, 5), "int8", **attrs)
+    np.testing.assert_array_equal(run_c(p, {"x": x}), run_sim(p, {"x": x}))
+
+
+def test_avgpool_host_cost_counts_the_covered_elements():
+    # 4x4 input, 3x3 windows, stride 1, padding 1: corners cover 4, edges 6, the inside 9
+    p = Program("gemmini-default", name="avg_cost")
+    p.add_tensor("x", (1, 4, 4, 2), "int8", "input")
+    p.add_tensor("y", (1, 4, 4, 2), "int8", "output")
+    p.host("graph.avgpool", ["x"], ["y"], kernel=[3, 3], stride=[1, 1], padding=[1, 1, 1, 1],
+           count_include_pad=False, scale=1.0)
+    r = sim.run(p, {"x": np.ones((1, 4, 4, 2), np.int8)})
+    visits = (4 * 4 + 8 * 6 + 4 * 9) * 2
+    assert r.busy["host"] == visits * load("gemmini-default").host_element_cycles
