@@ -3,7 +3,7 @@
     python examples/compile_for_target.py [--target gemforge/targets/gemmini-32x32.toml]
                                           [--layer N,H,W,C,K,KH,KW,STRIDE,PAD]
 
-A target is one TOML file (see ``gemforge target describe``); the scheduler, the
+A target is one TOML file (see ``gemforge target <name or file>``); the scheduler, the
 scratchpad allocator, the encoder and the simulator all read it, so retargeting is
 ``compile_layer(layer, target)`` with another Target. This script loads the given
 target (a built-in name or a TOML path; the default is the 32x32 array shipped with

@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from gemforge.errors import GemforgeError
+from gemforge.errors import GemforgeError, reader_gone
 
 
 def _cmd_target(args: argparse.Namespace) -> int:
@@ -45,6 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GemforgeError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        return reader_gone()
 
 
 if __name__ == "__main__":

@@ -9,3 +9,15 @@ traceback. Any other exception escaping a driver is a bug in gemforge.
 
 class GemforgeError(Exception):
     """Base class of all user-facing gemforge errors."""
+
+
+def reader_gone() -> int:
+    """What a driver returns when its output pipe closed early (``gemforge target | head``):
+    no traceback; stdout is pointed at /dev/null so the interpreter's final flush cannot
+    fail again. Exit status 1, as Python's own recipe has it (the shell reports the pipe's
+    last command anyway)."""
+    import os
+    import sys
+
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 1

@@ -15,7 +15,7 @@ from xdsl.xdsl_opt_main import xDSLOptMain
 
 from gemforge.diagnostics import one_line, pipeline_error
 from gemforge.dialects import get_all_dialects
-from gemforge.errors import GemforgeError
+from gemforge.errors import GemforgeError, reader_gone
 from gemforge.passes import get_all_passes
 
 
@@ -59,6 +59,8 @@ def main(args: Sequence[str] | None = None) -> int:
     except FileNotFoundError as e:
         print(f"error: {e.filename}: no such file", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        return reader_gone()
     return 0
 
 
