@@ -14,6 +14,7 @@ per-feature minima. ``cost.py`` turns terms into cycles.
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import cycle, islice
 from math import ceil, gcd
 
 import numpy as np
@@ -72,8 +73,12 @@ class DmaRates:
         cols = blocks * self.t.dim
         q, r = divmod(width, cols)
         step = cols * elem_bytes
-        return (sum(self.chunk(step, offset + i * step) for i in range(q))
-                + (self.chunk(r * elem_bytes, offset + q * step) if r else 0.0))
+        # a piece's time depends on its offset modulo the request size only, so the pieces
+        # repeat with a short period: price one period, then add them up in the original
+        # order (the same float sum as pricing every piece; FC rows have hundreds)
+        period = self.t.dma_max_request_bytes // gcd(step, self.t.dma_max_request_bytes)
+        one = [self.chunk(step, offset + i * step) for i in range(min(q, period))]
+        return (sum(islice(cycle(one), q)) + (self.chunk(r * elem_bytes, offset + q * step) if r else 0.0))
 
 
 def chain_time(target: Target, size: int, tile: int, elem_bytes: int, blocks: int) -> float:
