@@ -180,10 +180,12 @@ def add_block_sums(m: Machine, u: np.ndarray, sums: np.ndarray) -> None:
     sums = sums.reshape(-1, dim).astype(np.int64)
     rows = (u[:, None] + m.ar).reshape(-1)
     if len(u) > 1 and (np.diff(u) < dim).any():  # partially overlapping blocks: add per row
-        total = np.zeros((m.acc_rows, dim), np.int64)
-        np.add.at(total, rows, sums)
-        rows = np.unique(rows)
-        sums = total[rows]
+        # sort the rows, then one integer sum per distinct row (exact in any order)
+        order = np.argsort(rows, kind="stable")
+        rows = rows[order]
+        firsts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        sums = np.add.reduceat(sums[order], firsts, axis=0)
+        rows = rows[firsts]
     # int32 addition wraps modulo 2**32: the same as wrap32(acc + sums) in int64
     new = take_rows(m.acc_v, rows, np.int32, dim) + sums.astype(np.int32)
     m.acc_v[rows] = row_view(new)

@@ -154,7 +154,7 @@ class _Sim:
         self.mvout_static: dict[int, tuple] = {}  # rs2 -> _mvout_decode(rs2)
         self.pooled_static: dict[tuple, tuple] = {}  # (rs2, pool) -> _pooled_decode(rs2, pool)
         self.mvout_plans: dict[tuple, tuple] = {}  # DMA plans of move-outs by what they depend on
-        self.last_writes: dict[tuple, tuple] = {}  # timing_exec_vec._last_writes, by run
+        self.exec_plans: dict = {}  # timing_exec_plan.RunPlan, by distinct execute run
 
     # ---------------------------------------------------------------- helpers
     def blocks(self, addr: int, rows: int, nblocks: int = 1, bstride: int = 0) -> list[int]:

@@ -48,26 +48,26 @@ class PairTable:
                                            t.lat_compute_min_cycles), dim)
         share = _bank_sharers(s, pre_idx, (a_g, a_acc, a_row), (d_g, d_acc, d_row), (b_g, b_acc, b_row),
                               bank_rows)
+        # Arrays only: most pairs go through timing_exec_vec, so the loop converts its run's
+        # slices to lists (converting every pair of the stream once cost more).
         self.cost, self.doff = [], []
         self.cost_f, self.doff_f = [], []  # the same as float arrays (timing_exec_vec)
         for cost in (cost_ws, np.full(len(p1), dim)):  # [0]: WS untransposed, [1]: otherwise
             cost = cost * share
             doff = cost + (t.lat_mesh_drain - dim)  # the matmul's last fed row leaves the mesh then
-            self.cost.append(cost.tolist())
-            self.doff.append(doff.tolist())
+            self.cost.append(cost)
+            self.doff.append(doff)
             self.cost_f.append(cost.astype(float))
             self.doff_f.append(doff.astype(float))
         self.a_blk = np.where(a_acc, nsb, 0) + a_row // dim
         self.b_blk = np.where(b_g, -1, np.where(b_acc, nsb, 0) + b_row // dim)
         self.d_blk = np.where(d_g, -1, np.where(d_acc, nsb, 0) + d_row // dim)
         self.c_blk = np.where(c_g, -1, np.where(c_acc, nsb, 0) + c_row // dim)
-        # arrays for timing_exec_vec, lists for the loop
         self.a_bank_a = np.where(a_acc | (a_row // bank_rows >= t.spad_banks), -1, a_row // bank_rows)
         self.c_key_a = np.where(~c_g & c_acc, c_row, -1)
         self.c_bank_a = (c_row // t.acc_bank_rows) % t.acc_banks
-        self.a_bank, self.c_key, self.c_bank = self.a_bank_a.tolist(), self.c_key_a.tolist(), self.c_bank_a.tolist()
-        self.flip = (s.funct[pre_idx + 1] == isa.COMPUTE_PRELOADED).tolist()
-        self.gen = s.gen[pre_idx].tolist()
+        self.flip = s.funct[pre_idx + 1] == isa.COMPUTE_PRELOADED
+        self.gen = s.gen[pre_idx]
 
 
 def _bank_sharers(s, pre_idx, a, bias, w, bank_rows: int) -> np.ndarray:
@@ -150,9 +150,10 @@ def exec_run(sim, lo: int, hi: int) -> None:
     all_done = sim.all_done
     names = ("compute_accumulated", "compute_preloaded")
 
+    gen, cost, a_bank, c_key, c_bank, doffs, flips = (x[k0:k1].tolist() for x in (
+        tab.gen, tab.cost[mode], tab.a_bank_a, tab.c_key_a, tab.c_bank_a, tab.doff[mode], tab.flip))
     for k, (g, cst, dp, abank, ck, cbank, doff, flip) in enumerate(zip(
-            tab.gen[k0:k1], tab.cost[mode][k0:k1], dep.tolist(), tab.a_bank[k0:k1], tab.c_key[k0:k1],
-            tab.c_bank[k0:k1], tab.doff[mode][k0:k1], tab.flip[k0:k1])):
+            gen, cost, dep.tolist(), a_bank, c_key, c_bank, doffs, flips)):
         # issue (two reservation-station entries: the preload and the compute)
         slot = dones[k - lag] if k >= lag else head[k]
         if g:

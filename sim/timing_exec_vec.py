@@ -8,92 +8,88 @@ gap) the schedule of a run of pairs is a max-plus recurrence:
 
 with ``slot_k`` the completion of the pair 8 reservation-station entries back and
 ``done_{k-m}`` the mesh's tag-queue rule (``m = timing_exec.mesh_lag``), which prefix
-maxima solve given the slots and tag bounds; both are refined until they stop changing.
-The result is then *verified* element by element with exactly the loop's floating-point
-operations (so it is the loop's result to the last bit) and every push condition is
-checked; if anything does not hold, :func:`solve` returns None and the caller runs the
-exact loop.
+maxima solve given the slots and tag bounds; both are refined round after round.  Each
+round's result is *verified* element by element with exactly the loop's floating-point
+operations, against the slots and tag bounds it implies itself, and every push condition
+is checked: the first result that holds is the loop's result to the last bit.  If none
+does (or the refinement stops changing), :func:`solve` returns None and the caller runs
+the exact loop.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from gemforge.sim.memo import memo
+from gemforge.sim.timing_exec_plan import RunPlan, run_plan
 
 _MAX_ROUNDS = 12
 _MIN_PAIRS = 192  # shorter runs are cheaper in the loop than in ~60 numpy calls
 
 
 def solve(sim, k0: int, k1: int, mode: int, dep: np.ndarray, lo: int):
-    """(issue, start, done) arrays of pairs k0..k1-1 of ``sim.pairs`` or None."""
+    """(issue, start, done, the run's :class:`RunPlan`) of pairs k0..k1-1 of ``sim.pairs``
+    or None."""
+    from gemforge.sim.timing_exec import mesh_lag
+
     tab, t = sim.pairs, sim.t
     n = k1 - k0
     gen = tab.gen[k0:k1]
-    if n < _MIN_PAIRS or sim.trace or not (all(gen) or not any(gen)):
+    if n < _MIN_PAIRS or sim.trace or not (gen.all() or not gen.any()):
         return None
-    cost = tab.cost_f[mode][k0:k1]
-    doff = tab.doff_f[mode][k0:k1]
-    rs = sim.rs[1]
-    pre_rs = np.array(rs, float)
-    need = rs.maxlen - 2  # a pair takes two entries
-    k = np.arange(n)
-    p_idx = len(pre_rs) + 2 * k - (need + 1)  # the entry whose completion frees this pair's slots
-    from_pre = (p_idx >= 0) & (p_idx < len(pre_rs))
-    from_run = p_idx >= len(pre_rs)
+    plan = run_plan(sim, k0, k1, mode, bool(gen[0]), mesh_lag(sim))
+    cost, doff, E, from_run, run_src = plan.cost, plan.doff, plan.E, plan.from_run, plan.run_src
     slot = np.zeros(n)
-    slot[from_pre] = pre_rs[p_idx[from_pre]]
-    run_src = (p_idx[from_run] - len(pre_rs)) // 2
+    slot[plan.from_pre] = np.array(sim.rs[1], float)[plan.pre_at]
     if gen[0]:
-        u = t.lat_loop_unroll_issue
         floor = max(sim.loop_start, sim.gen_last[0] if sim.conv_loop else -1e18)
-        step = np.full(n, 2.0 * u)
-        first = sim.gen_last[1] + u
+        first = sim.gen_last[1] + t.lat_loop_unroll_issue
+        S = plan.S
     else:
         pre = sim.s.pre[lo:lo + 2 * n:2].astype(float)
         floor = -np.inf
         step = 2 * t.host_issue_cycles + pre
         first = sim.host_t + pre[0]
-    step[0] = 0.0
-    S = np.cumsum(step)  # issue_k >= issue_j + S_k - S_j
-    E = np.concatenate(([0.0], np.cumsum(cost[:-1])))
-    pushes = _Pushes(sim, k0, k1, cost)
-    tags = _MeshTags(sim, n)
+        step[0] = 0.0
+        S = np.cumsum(step)  # issue_k >= issue_j + S_k - S_j
+    pushes = _Pushes(sim, plan)
+    tags = _MeshTags(sim, plan)
+
+    def issue_of(slot):
+        return S + np.maximum(first, np.maximum.accumulate(np.maximum(slot, floor) - S))
+
     bound = dep.astype(float)
+    issue = issue_of(slot)
     for _ in range(_MAX_ROUNDS):
-        issue = S + np.maximum(first, np.maximum.accumulate(np.maximum(slot, floor) - S))
         a = np.maximum(issue + 1, bound)
         start = E + np.maximum(sim.unit_free[1], np.maximum.accumulate(a - E))
         done = start + doff
         new_slot = slot.copy()
         new_slot[from_run] = done[run_src]
+        # The slots these completions free usually only delay issues, not starts: arrays
+        # that satisfy the loop's recurrences with the slots and tag bounds they imply are
+        # the loop's result, so the issues are refreshed and checked before another round.
+        issue = issue_of(new_slot)
+        if _exact(sim, gen[0], issue, start, done, new_slot, floor, cost, doff, np.maximum(dep, tags.free(done)),
+                  lo, pushes):
+            return issue, start, done, plan
         new_bound = tags.raise_bounds(done, pushes.raise_bounds(start, bound))
         if np.array_equal(new_slot, slot) and new_bound is bound:
-            break
+            return None  # a fixed point the pushes' exact order contradicts: the loop decides
         slot, bound = new_slot, new_bound
-    else:
-        return None
-    if not _exact(sim, gen[0], issue, start, done, slot, floor, cost, doff, np.maximum(dep, tags.free(done)), lo,
-                  pushes):
-        return None
-    return issue, start, done
+    return None
 
 
 class _MeshTags:
     """The mesh's tag-queue rule: a pair starts no earlier than the completion of the pair
     ``mesh_lag`` back (from before the run: ``sim.mesh_done``)."""
 
-    def __init__(self, sim, n):
-        from gemforge.sim.timing_exec import mesh_lag
-
-        back = mesh_lag(sim)
+    def __init__(self, sim, plan: RunPlan):
         prior = np.array(sim.mesh_done, float)
-        self.src = np.arange(n) - back  # >= 0: a pair of this run
+        self.src, self.run = plan.tag_src, plan.tag_run  # src >= 0: a pair of this run
         before = len(prior) + self.src
-        self.base = np.full(n, -np.inf)
+        self.base = np.full(len(self.src), -np.inf)
         ok = (self.src < 0) & (before >= 0)
         self.base[ok] = prior[before[ok]]
-        self.run = np.flatnonzero(self.src >= 0)
 
     def free(self, done):
         out = self.base.copy()
@@ -113,21 +109,14 @@ class _Pushes:
     """The two rules that move a pair's start forward: a DMA write window on the A
     operand's scratchpad bank, and the accumulator write gap."""
 
-    def __init__(self, sim, k0, k1, cost):
-        tab = sim.pairs
-        bank = tab.a_bank_a[k0:k1]
-        self.blive = np.flatnonzero(bank >= 0)
+    def __init__(self, sim, plan: RunPlan):
+        self.blive, self.bcost = plan.blive, plan.bcost  # pairs whose A is in a scratchpad bank
         win = np.array(sim.dma_w, float)  # (banks, 2): start, end of the latest DMA write
-        self.ws, self.we = win[bank[self.blive], 0], win[bank[self.blive], 1]
-        self.bcost = cost[self.blive]
-        ck = tab.c_key_a[k0:k1]
-        live = np.flatnonzero(ck >= 0)
-        order = live[np.argsort(ck[live], kind="stable")]
-        keys = ck[order]
-        self.order = order  # pairs with an accumulator C, grouped by row, in program order
-        self.first = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, bool)
+        self.ws, self.we = win[plan.bank, 0], win[plan.bank, 1]
+        self.order = plan.order  # pairs with an accumulator C, grouped by row, in program order
+        self.first = plan.first
         last_c = sim.last_c
-        self.prev0 = np.array([last_c[c] for c in keys[self.first].tolist()], float)
+        self.prev0 = np.array([last_c[c] for c in plan.first_keys], float)
         self.gap = sim.t.lat_acc_write_gap
 
     def prev_start(self, start):
@@ -187,21 +176,20 @@ def _exact(sim, gen, issue, start, done, slot, floor, cost, doff, dep, lo, pushe
     return bool(np.array_equal(start, want) and np.array_equal(done, start + doff))
 
 
-def apply(sim, k0: int, k1: int, mode: int, lo: int, issue, start, done) -> None:
+def apply(sim, k0: int, k1: int, mode: int, lo: int, issue, start, done, plan: RunPlan) -> None:
     """Commit a solved run to the simulator's state (as the loop would have left it)."""
     tab, t = sim.pairs, sim.t
     n = k1 - k0
-    cost = tab.cost_f[mode][k0:k1]
-    ex_free = start + cost
-    last_c, last_b = _last_writes(sim, tab.c_key_a[k0:k1], tab.c_bank_a[k0:k1])
-    for key, j in last_c:
+    ex_free = start + plan.cost
+    for key, j in plan.last_c:
         sim.last_c[key] = float(start[j])
     fill = t.lat_mesh_fill
-    for b, j in last_b:
+    for b, j in plan.last_b:
         sim.ex_acc_w[b] = (float(start[j]) + fill, float(done[j]))
     _add_busy(sim.busy["execute"], start, ex_free)
     sim.unit_free[1] = float(ex_free[-1])
-    sim.rs[1].extend(np.repeat(done[-8:], 2).tolist())
+    # each pair holds two station entries (preload, compute): the last maxlen / 2 pairs remain
+    sim.rs[1].extend(np.repeat(done[-((sim.rs[1].maxlen + 1) // 2):], 2).tolist())
     sim.mesh_done.extend(done[-sim.mesh_done.maxlen:].tolist())
     m = float(done.max())
     if m > sim.all_done:
@@ -238,18 +226,3 @@ def _add_busy(busy, start: np.ndarray, end: np.ndarray) -> None:
     for s, e in zip(start.tolist(), end.tolist()):
         busy.add(s, e)
 
-
-def _last_writes(sim, ck: np.ndarray, cb: np.ndarray) -> tuple:
-    """((accumulator row, last pair writing it), ...) and ((accumulator bank, last pair
-    writing it), ...) of a run with C keys ``ck`` (-1: none) and C banks ``cb``; runs of
-    one layer's tiles repeat them, so they are kept per distinct run (``sim.last_writes``)."""
-    def make():
-        live = np.flatnonzero(ck >= 0)
-        if not len(live):
-            return (), ()
-        uk, back = np.unique(ck[live][::-1], return_index=True)
-        rows = tuple(zip(uk.tolist(), live[len(live) - 1 - back].tolist()))
-        ub, back = np.unique(cb[live][::-1], return_index=True)
-        return rows, tuple(zip(ub.tolist(), live[len(live) - 1 - back].tolist()))
-
-    return memo(sim.last_writes, (ck.tobytes(), cb.tobytes()), make, 256)
