@@ -30,8 +30,9 @@ def lrn_keeps_sign(op: graph.LRNOp) -> bool:
     once and later subtracted as the same float32 value, so in exact arithmetic it is at
     least ``bias``; each of its ``size + 2 (C - 1)`` additions errs by at most ``u |s|``
     with ``|s| <= M``, the largest the sum reaches (``bias + (size + 1) * a *
-    (127 * input_scale)^2``, widened by the roundings). ``d >= bias - n u M > 0`` then, and ``pow(d, -beta)`` must
-    not overflow there (an infinite power times ``v = 0`` would be NaN)."""
+    (127 * input_scale)^2``, widened by the roundings). ``d >= bias - n u M > 0`` then,
+    and ``pow(d, -beta)`` must not overflow there (an infinite power times ``v = 0``
+    would be NaN)."""
     size, alpha, beta, bias = op.size, op.alpha, op.beta, op.bias
     s_in, s_out = op.input_scale, op.output_scale
     params = (alpha, beta, bias, s_in, s_out)
@@ -72,7 +73,8 @@ def _scale_keeps_sign(scale) -> bool:
 def _nonnegative_needs(op) -> tuple[SSAValue, ...] | None:
     """What must be >= 0 for every element of ``op``'s result to be: () when it is
     whatever the inputs (a ReLU, an epilogue clipped at 0), the inputs whose
-    non-negativity carries through (data movement, max, a rescale by a scale >= 0),
+    non-negativity carries through (data movement, max, a rescale by a scale >= 0, an
+    LRN whose window sum stays positive, a lookup whose entries for x >= 0 are >= 0),
     None when unknown. Each rule follows the op's docstring in ``gemforge.dialects``."""
     if isinstance(op, graph.ReluOp) or _relu_epilogue(op):
         return ()

@@ -19,6 +19,7 @@ from gemforge.network import compile_network
 from gemforge.network_testing import build_module
 from gemforge.target import load
 
+from c_host_case import one_op_program, run_c, run_sim
 from c_roundtrip import assert_same_stream, needs_cc
 
 
@@ -90,8 +91,6 @@ def test_slice_channels_in_c(tmp_path, start, stop):
 def test_avgpool_in_c_any_window(k, s, pad, include_pad, seed):
     """The C average pool (windows clipped to the image) against the simulator's numpy
     kernel, on windows of 1-4, strides 1-3 and padding up to 2 on each side."""
-    from c_host_case import one_op_program, run_c, run_sim
-
     pad = min(pad, k - 1)
     rng = np.random.default_rng(seed)
     x = rng.integers(-128, 128, (1, 7, 6, 5)).astype(np.int8)

@@ -1,5 +1,6 @@
 // RUN: %opt %s --split-input-file -p convert-graph-to-tile | filecheck %s
-// Exercises passes/_tiling_maxpool.py (the standalone max pool's tiling).
+// Exercises passes/_tiling_maxpool.py (the standalone max pool's tiling) and, in @after_relu,
+// passes/_sign.py (known_nonnegative: which inputs make a padded pool exact on Gemmini).
 
 // A standalone int8 max pool: per tile of pooled pixels, the input pixels its windows reach
 // move into an accumulator buffer (int8 -> int32, all 40 channels of a pixel in one mvin row)
