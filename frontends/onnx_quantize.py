@@ -3,7 +3,8 @@
 :func:`quantize_model` runs ``quant_pre_process`` (shape inference and onnxruntime's
 basic graph optimizations, which fold batch norms into convolutions and drop Dropout)
 and then ``quantize_static`` with symmetric, per-tensor int8 activations and weights,
-calibrated on user-given inputs or on seeded random ones.
+calibrated on user-given inputs or on seeded random ones. Results are cached on disk
+(``onnx_cache.py``): a model is quantized once per calibration data and versions.
 
 Two float-level rewrites run first, both exact: the opset is raised to 13 (the
 quantizer needs >= 10), and a two-input ``Sum`` (old Caffe2 exports) becomes ``Add``,
@@ -23,6 +24,7 @@ import onnx
 from onnx import version_converter
 
 from gemforge.errors import GemforgeError
+from gemforge.frontends import onnx_cache
 
 MIN_OPSET = 13
 # Ops handed to the quantizer; everything else stays float between Q/DQ pairs.
@@ -115,27 +117,33 @@ def quantize_model(
     feeds = list(calibration) if calibration is not None else random_inputs(model, seed)
     if not feeds:
         raise GemforgeError("onnx: calibration needs at least one input feed")
-    with tempfile.TemporaryDirectory() as tmp:
-        src, pre, out = (os.path.join(tmp, f) for f in ("float.onnx", "pre.onnx", "quant.onnx"))
-        onnx.save(model, src)
-        # Static shapes only, so onnx's own shape inference suffices (no sympy).
-        logging.getLogger().disabled, was = True, logging.getLogger().disabled
-        try:
-            quant_pre_process(src, pre, skip_symbolic_shape=True)
-            quantize_static(
-                pre,
-                out,
-                _Feeds(feeds),
-                quant_format=formats[quant_format],
-                op_types_to_quantize=list(op_types),
-                per_channel=False,
-                activation_type=QuantType.QInt8,
-                weight_type=QuantType.QInt8,
-                extra_options={"ActivationSymmetric": True, "WeightSymmetric": True, "ForceQuantizeNoInputCheck": True},
-            )
-        except Exception as exc:  # onnxruntime raises many types, with long messages
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise GemforgeError(f"onnx: onnxruntime could not quantize the model: {first}") from None
-        finally:
-            logging.getLogger().disabled = was
-        return onnx.load(out)
+    op_types = list(op_types)
+    options = [quant_format, *op_types]
+
+    def quantize() -> onnx.ModelProto:
+        with tempfile.TemporaryDirectory() as tmp:
+            src, pre, out = (os.path.join(tmp, f) for f in ("float.onnx", "pre.onnx", "quant.onnx"))
+            onnx.save(model, src)
+            # Static shapes only, so onnx's own shape inference suffices (no sympy).
+            logging.getLogger().disabled, was = True, logging.getLogger().disabled
+            try:
+                quant_pre_process(src, pre, skip_symbolic_shape=True)
+                quantize_static(
+                    pre,
+                    out,
+                    _Feeds(feeds),
+                    quant_format=formats[quant_format],
+                    op_types_to_quantize=op_types,
+                    per_channel=False,
+                    activation_type=QuantType.QInt8,
+                    weight_type=QuantType.QInt8,
+                    extra_options={"ActivationSymmetric": True, "WeightSymmetric": True, "ForceQuantizeNoInputCheck": True},
+                )
+            except Exception as exc:  # onnxruntime raises many types, with long messages
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise GemforgeError(f"onnx: onnxruntime could not quantize the model: {first}") from None
+            finally:
+                logging.getLogger().disabled = was
+            return onnx.load(out)
+
+    return onnx_cache.cached(onnx_cache.key(model, feeds, options), quantize)
