@@ -58,10 +58,11 @@ def key(model: onnx.ModelProto, feeds: Sequence[dict[str, np.ndarray]], options:
     return h.hexdigest()
 
 
-def cached(digest: str, make: Callable[[], onnx.ModelProto]) -> onnx.ModelProto:
-    """The model stored under ``digest``, or ``make()``'s result, stored for next time."""
+def cached(digest: Callable[[], str], make: Callable[[], onnx.ModelProto]) -> onnx.ModelProto:
+    """The model stored under ``digest()`` (computed only when the cache is on), or
+    ``make()``'s result, stored for next time."""
     folder = cache_dir()
-    path = folder / "quantized" / f"{digest}.onnx" if folder is not None else None
+    path = folder / "quantized" / f"{digest()}.onnx" if folder is not None else None
     if path is not None and path.is_file():
         try:
             return onnx.load(os.fspath(path))

@@ -146,4 +146,4 @@ def quantize_model(
                 logging.getLogger().disabled = was
             return onnx.load(out)
 
-    return onnx_cache.cached(onnx_cache.key(model, feeds, options), quantize)
+    return onnx_cache.cached(lambda: onnx_cache.key(model, feeds, options), quantize)
