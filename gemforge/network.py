@@ -25,6 +25,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 from gemforge.backends.gemmini.program import Program
 from gemforge.graph_eval import find_function
+from gemforge.layer_compile import LayerDump
 from gemforge.network_build import ACCELERATOR, HOST, NetworkBuilder, Node
 from gemforge.target import Target, resolve
 
@@ -186,32 +187,35 @@ class CompiledNetwork:
 
 def compile_network(module: ModuleOp, target: Target | str | None = None, *, schedule: str = "bnb",
                     progress=None, emit_dir: str | Path | None = None, names: dict | None = None,
-                    adds: str = "host") -> CompiledNetwork:
+                    adds: str = "host", layer_ir: str = "all") -> CompiledNetwork:
     """Fuse, partition and compile a graph module (one ``func.func``) into one Program.
 
     ``schedule``: ``bnb`` (the optimizing pipeline) or ``library`` (the vendor-library
     baseline) for the accelerator layers. ``progress(node)`` is called after each node.
     ``emit_dir``: write the IR there: ``graph.mlir`` (as given), ``fused.mlir`` (after
     :func:`fuse`'s graph passes) and, per accelerator layer, ``layers/<node>.<k>-<pass>.mlir``
-    after each pass of ``gemforge-pipeline``; ``names``: see :func:`fuse`. ``adds``: where
+    after each pass of ``gemforge-pipeline`` (``layer_ir``: ``all`` stages, the ``final`` one,
+    or ``none``); ``names``: see :func:`fuse`. ``adds``: where
     int8 adds run, ``host`` (exact) or ``gemmini`` (the vendor's tiled_resadd, not bit-exact;
     :mod:`gemforge.network_adds`)."""
     t = resolve(target)
     t0, c0 = time.perf_counter(), time.process_time()
     fused = fuse(module, names)
-    dump_dir = None
+    dump = None
     if emit_dir is not None:
         from gemforge.testing import print_ir
 
-        dump_dir = Path(emit_dir) / "layers"
-        dump_dir.mkdir(parents=True, exist_ok=True)
+        Path(emit_dir).mkdir(parents=True, exist_ok=True)
+        dump = LayerDump(Path(emit_dir) / "layers", layer_ir)
+        if layer_ir != "none":
+            dump.folder.mkdir(exist_ok=True)
         (Path(emit_dir) / "graph.mlir").write_text(print_ir(module) + "\n")
         (Path(emit_dir) / "fused.mlir").write_text(print_ir(fused) + "\n")
     if progress is not None and hasattr(progress, "total"):  # e.g. a ProgressBar: nodes to come
         progress.total = max(1, sum(1 for op in find_function(fused).body.block.ops
                                     if op.dialect_name() == "graph" and op.name != "graph.constant"))
     spec = str(target) if isinstance(target, str | Path) else None
-    b = NetworkBuilder(fused, t, schedule, progress, dump_dir, spec, adds)
+    b = NetworkBuilder(fused, t, schedule, progress, dump, spec, adds)
     program = b.build()
     return CompiledNetwork(program, b.nodes, t, schedule, b.input_names, b.output_names, time.perf_counter() - t0,
                            time.process_time() - c0, adds)

@@ -34,7 +34,6 @@ per-layer simulation and the report use.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,6 +46,7 @@ from gemforge.dialects import graph as G
 from gemforge.dialects.graph_constant import NUMPY_DTYPES
 from gemforge.errors import GemforgeError
 from gemforge.graph_eval import find_function, input_names, output_names
+from gemforge.layer_compile import LayerDump
 from gemforge.network_avgpool import avgpool_conv, avgpool_refusal, has_partial_windows
 from gemforge.network_adds import ADDS, add_multipliers, emit_gemmini_add, gemmini_add_refusal
 from gemforge.network_groups import dense_conv, dense_pays, split_groups
@@ -153,14 +153,14 @@ class NetworkBuilder:
     """Builds the Program of one graph function (see the module docstring)."""
 
     def __init__(self, module: ModuleOp, target: Target, schedule: str = "bnb", progress=None,
-                 dump_dir: Path | None = None, target_spec: str | None = None, adds: str = "host"):
+                 dump: LayerDump | None = None, target_spec: str | None = None, adds: str = "host"):
         if schedule not in SCHEDULES:
             raise GemforgeError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
         if adds not in ADDS:
             raise GemforgeError(f"adds must be one of {', '.join(ADDS)}, got {adds!r}")
         self.adds = adds
         self.fn = find_function(module)
-        self.target, self.schedule, self.progress, self.dump_dir = target, schedule, progress, dump_dir
+        self.target, self.schedule, self.progress, self.dump = target, schedule, progress, dump
         self.target_spec = target_spec or target.name  # how passes load the target (TOML path or name)
         self.program = Program(target.name, name=self.fn.sym_name.data)
         self.tensors: dict[SSAValue, Tensor] = {}
@@ -256,7 +256,7 @@ class NetworkBuilder:
             if self.schedule == "bnb" and isinstance(op, G.Conv2DOp) and op.pool_kernel is not None \
                     and not fused_pool_pays(layer, inputs, self.target, self.target_spec):
                 raise GemforgeError("the pool is cheaper split off after the conv (gemforge/network_pool.py)")
-            emit(self.program, layer, name, inputs, out, self.target, self.dump_dir, self.target_spec)
+            emit(self.program, layer, name, inputs, out, self.target, self.dump, self.target_spec)
 
         reason = self._on_accelerator(op, name, inputs, emit_into, op_macs(op))
         if reason is None:
@@ -285,7 +285,7 @@ class NetworkBuilder:
         if why is None:
             x, conv = self.tensor_of(op.input), avgpool_conv(op)
             why = self._on_accelerator(op, name, [x], lambda out: emit_bnb(
-                self.program, conv, name, [x], out, self.target, self.dump_dir, self.target_spec))
+                self.program, conv, name, [x], out, self.target, self.dump, self.target_spec))
             if why is None:
                 if has_partial_windows(op):
                     out, border = self.tensors[op.result], f"{name}.border"
@@ -305,7 +305,7 @@ class NetworkBuilder:
             with transaction(self.program):
                 acc = self._add(f"v{len(self.tensors)}.{name}.conv", conv.result, "scratch")
                 layer = dense_conv(conv) if dense_pays(conv, self.target) else conv
-                emit(self.program, layer, name, inputs, acc, self.target, self.dump_dir, self.target_spec)
+                emit(self.program, layer, name, inputs, acc, self.target, self.dump, self.target_spec)
             self._node(name, op, ACCELERATOR, "", start, [t.name for t in inputs], [acc.name], before, op_macs(op))
         except GemforgeError:
             self.tensors.pop(conv.result, None)
@@ -316,7 +316,7 @@ class NetworkBuilder:
         start, before = len(self.program.items), set(self.program.tensors)
         out = self.result_tensor(op.result, pool_name)
         why = emit_pool(self.program, split_pool(op, conv), pool_name, acc, out, self.target, self.schedule,
-                        self.dump_dir, self.target_spec)
+                        self.dump, self.target_spec)
         self._node(pool_name, op, HOST if why else ACCELERATOR, why, start, [acc.name], [out.name], before)
         self.nodes[-1].op = "graph.maxpool"
         return True

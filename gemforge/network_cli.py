@@ -14,6 +14,8 @@ from pathlib import Path
 
 from gemforge.errors import GemforgeError
 
+from gemforge.layer_compile import LAYER_IR
+
 EMIT_KINDS = ("c", "instructions")
 
 
@@ -26,6 +28,7 @@ def add_parsers(sub) -> None:
     r.add_argument("--json", metavar="OUT", help="write the results as JSON")
     r.add_argument("--trace", metavar="OUT", help="write a Chrome trace (open in Perfetto)")
     r.add_argument("--emit-dir", metavar="DIR", help="write the IR after each stage and the Program there")
+    _layer_ir(r)
     r.add_argument("--functional", action="store_true", help="functional simulation only (no timing, faster)")
     r.add_argument("--quiet", action="store_true", help="no progress bar and no per-layer table")
     r.set_defaults(func=cmd_run)
@@ -34,8 +37,16 @@ def add_parsers(sub) -> None:
     c.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
     c.add_argument("--emit", action="append", choices=EMIT_KINDS, default=[],
                    help="also write C (program.c) or the instruction stream (program.insns); repeatable")
+    _layer_ir(c)
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.set_defaults(func=cmd_compile)
+
+
+def _layer_ir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--layer-ir", choices=LAYER_IR, default="all",
+                   help="per-layer IR written to layers/: every pass's output (all, the default), only the "
+                        "gemmini-dialect result (final), or none (printing every stage's weights is most of a "
+                        "large network's compile time)")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -61,7 +72,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     cbar, sbar = _bars(args.quiet)
     run = run_model(args.model, target=args.target, schedule=args.schedule, input_path=args.input, check=args.check,
                     timing=not args.functional, trace=bool(args.trace), emit_dir=args.emit_dir, seed=args.seed,
-                    compile_progress=cbar, sim_progress=sbar, adds=args.adds)
+                    compile_progress=cbar, sim_progress=sbar, adds=args.adds,
+                    layer_ir=args.layer_ir)
     sbar.close()
     if args.emit_dir:
         run.net.save(args.emit_dir)
@@ -98,7 +110,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     cbar, _ = _bars(args.quiet)
     out = Path(args.output)
     run = run_model(args.model, target=args.target, schedule=args.schedule, emit_dir=out, seed=args.seed,
-                    compile_progress=cbar, simulate=False, adds=args.adds)
+                    compile_progress=cbar, simulate=False, adds=args.adds, layer_ir=args.layer_ir)
     net = run.net
     net.save(out)
     written = ["program.npz", "program.txt", "partition.json", "graph.mlir", "fused.mlir"]
@@ -114,7 +126,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
             write_instructions(net.program, out / "program.insns", net.target)
             written.append("program.insns")
     print(f"{run.model}: {len(net.accelerator_nodes)} nodes on the accelerator, {len(net.host_nodes)} on the host; "
-          f"compiled in {net.compile_seconds:.1f} s; wrote {', '.join(written)} (+ layers/) to {out}")
+          f"compiled in {net.compile_seconds:.1f} s; wrote {', '.join(written)}"
+          f"{'' if args.layer_ir == 'none' else ' (+ layers/)'} to {out}")
     return 0
 
 

@@ -59,7 +59,7 @@ def split_groups(builder, op: G.Conv2DOp, name: str, emit) -> bool:
                                    (n, h, wd, cg), opts)
                 start, before = len(p.items), set(p.tensors)
                 out = p.add_tensor(f"{gname}.out", conv.result.type.get_shape(), "int8", "scratch")
-                emit(p, conv, gname, [xs], out, builder.target, builder.dump_dir, builder.target_spec)
+                emit(p, conv, gname, [xs], out, builder.target, builder.dump, builder.target_spec)
                 macs = op_macs(conv)
                 builder._node(gname, conv, "accelerator", "", start, [xs.name], [out.name], before, macs)
                 parts.append(out)

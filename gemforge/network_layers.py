@@ -21,7 +21,6 @@ accelerator; :func:`transaction` undoes whatever a failed attempt added to the P
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 
 import numpy as np
 from xdsl.dialects import func
@@ -31,6 +30,7 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from gemforge.backends.gemmini.program import Program, Tensor
 from gemforge.dialects import graph as G
 from gemforge.errors import GemforgeError
+from gemforge.layer_compile import LayerDump, compiled
 from gemforge.target import Target
 
 
@@ -107,23 +107,16 @@ class _LayerSink:
 
 
 def emit_bnb(program: Program, op: Operation, prefix: str, inputs: list[Tensor], output: Tensor,
-             target: Target, dump_dir: Path | None = None, spec: str | None = None) -> None:
+             target: Target, dump: LayerDump | None = None, spec: str | None = None) -> None:
     """Compile ``op`` with the optimizing pipeline into ``program`` (see module docstring).
-    ``dump_dir``: write the layer's IR before and after each pass there
-    (``<prefix>.<k>-<pass>.mlir``); ``spec``: how the passes find the target (a TOML
-    path or built-in name; default ``target.name``)."""
+    ``dump``: which IR stages of the layer to write, and where (``<prefix>.<k>-<pass>.mlir``,
+    :class:`~gemforge.layer_compile.LayerDump`); ``spec``: how the passes find the target
+    (a TOML path or built-in name; default ``target.name``).  The pipeline's result is
+    memoized (:func:`~gemforge.layer_compile.compiled`): a layer compiled again costs only
+    its encoding."""
     from gemforge.backends.gemmini.encode import encode_function
-    from gemforge.passes.gemforge_pipeline import pipeline_passes
-    from gemforge.testing import context, print_ir
 
-    module = single_op_module(op)
-    ctx = context()
-    if dump_dir is not None:
-        (dump_dir / f"{prefix}.0-graph.mlir").write_text(print_ir(module) + "\n")
-    for k, p in enumerate(pipeline_passes(spec or target.name), 1):
-        p.apply(ctx, module)
-        if dump_dir is not None:
-            (dump_dir / f"{prefix}.{k}-{p.name}.mlir").write_text(print_ir(module) + "\n")
+    module = compiled(op, target, spec or target.name, dump, prefix)
     fn = next(o for o in module.ops if isinstance(o, func.FuncOp))
     bindings = {f"in{i}": t for i, t in enumerate(inputs)}
     bindings["output"] = output
@@ -142,7 +135,7 @@ def _activation(op) -> str:
 
 
 def emit_library(program: Program, op: Operation, prefix: str, inputs: list[Tensor], output: Tensor,
-                 target: Target, dump_dir: Path | None = None, spec: str | None = None) -> None:
+                 target: Target, dump: LayerDump | None = None, spec: str | None = None) -> None:
     """Emit ``op`` as the vendor library would (auto tiling) into ``program`` (no IR
     stages to dump: the library builds instructions directly)."""
     from gemforge.backends.gemmini.library import ConvOperands, MatmulOperands, emit_tiled_conv, emit_tiled_matmul

@@ -146,10 +146,12 @@ def check_against_onnxruntime(info, feeds, int8: dict[str, np.ndarray], outputs:
 
 def run_model(model: str | None = None, *, target=None, schedule: str = "bnb", input_path: str | None = None,
               check: bool = False, timing: bool = True, trace: bool = False, emit_dir=None, seed: int = 0,
-              compile_progress=None, sim_progress=None, simulate: bool = True, adds: str = "host") -> ModelRun:
+              compile_progress=None, sim_progress=None, simulate: bool = True, adds: str = "host",
+              layer_ir: str = "all") -> ModelRun:
     """Import, compile, simulate (unless ``simulate=False``) and optionally check a model.
     ``compile_progress(node)`` / ``sim_progress(node, result)`` are called per node; their
-    ``close()`` / ``start(total)`` methods, if any, when compilation ends."""
+    ``close()`` / ``start(total)`` methods, if any, when compilation ends.  ``emit_dir`` /
+    ``layer_ir``: where the IR goes and which per-layer stages (:func:`compile_network`)."""
     from gemforge.frontends.onnx import quantize_inputs, to_onnx_layout
 
     t0 = time.perf_counter()
@@ -157,7 +159,7 @@ def run_model(model: str | None = None, *, target=None, schedule: str = "bnb", i
     import_seconds = time.perf_counter() - t0
     feeds = model_feeds(info, input_path, seed) if simulate else None  # a bad input fails before compiling
     net = compile_network(module, target, schedule=schedule, progress=compile_progress, emit_dir=emit_dir,
-                          names=value_names(info), adds=adds)
+                          names=value_names(info), adds=adds, layer_ir=layer_ir)
     run = ModelRun(name, net, None, import_seconds)
     if hasattr(compile_progress, "close"):
         compile_progress.close()

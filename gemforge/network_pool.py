@@ -6,7 +6,8 @@ next); a few-channel stem conv is often much faster in the im2col or fine form, 
 by a pool of its own. Which one is cheaper depends on the layer, so the network builder
 compiles both into scratch Programs holding only this layer and simulates them (timing
 does not depend on the data: zero inputs): the fused form is kept when it takes no more
-cycles.
+cycles. The builder then emits the winner into the network's Program; the pipeline's
+results are memoized (:mod:`gemforge.layer_compile`), so that costs only the encoding.
 
 A pool that is not fused (split off, or a ``graph.maxpool`` of its own) runs on Gemmini's
 pooled move-out (:mod:`gemforge.passes._tiling_maxpool`: int8 rows moved into the
@@ -83,7 +84,7 @@ def pool_placement(pool: G.MaxPoolOp, schedule: str) -> str | None:
 
 
 def emit_pool(program: Program, pool: G.MaxPoolOp, name: str, source: Tensor, out: Tensor, target: Target,
-              schedule: str, dump_dir=None, spec: str | None = None) -> str:
+              schedule: str, dump=None, spec: str | None = None) -> str:
     """Append ``pool`` (``source`` -> ``out``) to ``program``: on Gemmini when
     :func:`pool_placement` allows and the code generator accepts it, else as a host kernel.
     Returns why it runs on the host ("" when on Gemmini)."""
@@ -94,7 +95,7 @@ def emit_pool(program: Program, pool: G.MaxPoolOp, name: str, source: Tensor, ou
     if why is None:
         try:
             with transaction(program):
-                emit_bnb(program, pool, name, [source], out, target, dump_dir, spec)
+                emit_bnb(program, pool, name, [source], out, target, dump, spec)
             return ""
         except GemforgeError as e:
             why = str(e).splitlines()[0].strip()

@@ -119,6 +119,31 @@ def test_compile_writes_program_ir_c_and_instructions(model, tmp_path):
     assert len(lines) == program.count_insns() > 0
 
 
+@pytest.mark.parametrize("layer_ir, stages", [("all", 6), ("final", 1), ("none", 0)])
+def test_compile_layer_ir_picks_the_stages(model, tmp_path, layer_ir, stages):
+    # Four accelerator layers (conv, its split-off max pool, conv, gemm); all: the graph module
+    # and the five passes' results.
+    d = tmp_path / "build"
+    p = gemforge("compile", model, "-o", d, "--layer-ir", layer_ir, "--quiet")
+    assert p.returncode == 0, p.stderr
+    files = sorted((d / "layers").iterdir()) if (d / "layers").exists() else []
+    names = {f.name.rsplit(".", 2)[0] for f in files}
+    assert len(files) == stages * len(names) and len(names) == (4 if stages else 0)
+    if layer_ir == "final":
+        assert all(f.name.endswith("convert-tile-to-gemmini.mlir") for f in files)
+    assert ("(+ layers/)" in p.stdout) == bool(stages)
+    assert (d / "program.npz").stat().st_size > 0
+
+
+def test_unwritable_output_is_one_line_error(model, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    p = gemforge("compile", model, "-o", blocker / "build", "--quiet")
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 1 and len(lines) == 1, p.stderr
+    assert lines[0].startswith("error: cannot access") and str(blocker) in lines[0]
+
+
 @pytest.mark.parametrize("args, words", [
     (["run", "/no/such/model.onnx"], ["/no/such/model.onnx", "no such file"]),
     (["compile", "not_a_light_model", "-o", "x"], ["not_a_light_model"]),
