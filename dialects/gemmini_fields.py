@@ -239,6 +239,12 @@ class Field:
                 return value
             case "f32":
                 pos = parser.pos
+                if parser._current_token.text[:2] in ("0x", "0X"):
+                    # xDSL prints an f32 whose 9 significant digits have no '.' as its bits, MLIR-style
+                    bits = parser.parse_integer(allow_boolean=False, allow_negative=False)
+                    if bits >= 1 << 32:
+                        parser.raise_error(f"{self.name} = {bits:#x} is not the bits of an f32", pos, parser.pos)
+                    return struct.unpack("<f", struct.pack("<I", bits))[0]
                 value = float(parser.parse_number())
                 if not _fits_f32(value):
                     msg = f"{self.name} = {value} does not fit an f32"

@@ -316,3 +316,18 @@ def test_out_of_range_fields_never_verify(data):
     op = op_type(*operands.get(op_type.__name__, ()), **kwargs)
     with pytest.raises(VerifyException, match=f"{bad.name} = {wrong} is outside"):
         op.verify()
+
+
+@pytest.mark.parametrize("scale", [2044107.0, -2044107.0, 123456792.0])
+def test_a_scale_printed_as_its_bits_parses_back(scale):
+    # xDSL prints an f32 whose nine significant digits have no '.' as its bits (0x...)
+    text = print_ir(parse(f"gemmini.config_st stride 0 scale {scale}"))
+    value = struct.unpack("<f", struct.pack("<f", scale))[0]
+    assert "0x" in text and print_ir(parse(text)) == text
+    op = next(o for o in parse(text).walk() if isinstance(o, ConfigStOp))
+    assert op.field_values()["scale"] == value
+
+
+def test_too_many_bits_for_an_f32_scale_is_an_error():
+    with pytest.raises(Exception, match="is not the bits of an f32"):
+        parse("gemmini.config_st stride 0 scale 0x1FFFFFFFF")
