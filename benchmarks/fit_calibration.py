@@ -6,7 +6,8 @@ layer with each candidate value (the others held fixed) and keep the value with 
 lowest mean absolute percentage error over all rows; repeat the sweep until a whole
 pass changes nothing (or --passes is reached). Only global parameters of the target are
 touched (memory latency and bandwidth, DMA requests in flight, unit latencies, host
-issue costs): never anything per layer. The measured build's fixed differences
+issue costs, the host's cost per candidate of the library's run-time tile search): never
+anything per layer. The measured build's fixed differences
 (``calibration.MEASURED_BUILD``) are applied on top of every candidate, as in
 firesim_calibration.py.
 
@@ -37,6 +38,10 @@ GRID: dict[str, list] = {
     "mem_l2_bytes_per_cycle": [8.0, 12.0, 16.0, 32.0],
     "dma_max_inflight": [8, 16, 32],
     "host_issue_cycles": [1, 4, 16],
+    # Rocket checking one candidate tile of tiled_conv_auto's run-time search: two
+    # tiled_conv_total_spad_rows calls, each with two divisions and two remainders by the
+    # input dilation (Rocket's divider iterates, ~35 cycles each) and ~50 other instructions.
+    "host_autotile_eval_cycles": [0.0, 100.0, 150.0, 200.0, 250.0, 300.0],
 }
 
 

@@ -106,6 +106,8 @@ SCHEMA: tuple[Field, ...] = (
     Field("host", "fence_cycles", int, "cycles", "extra cost of a fence once the accelerator is idle", 0),
     Field("host", "element_cycles", float, "cycles/element", "host kernel cost per output element", 0),
     Field("host", "mac_cycles", float, "cycles/MAC", "host kernel cost per multiply-accumulate", 0),
+    Field("host", "autotile_eval_cycles", float, "cycles/candidate",
+          "the vendor library's run-time conv tile search: one candidate tile checked", 0),
 )
 
 _BY_TABLE: dict[str, dict[str, Field]] = {}
@@ -162,6 +164,7 @@ class Target:
     host_fence_cycles: int
     host_element_cycles: float
     host_mac_cycles: float
+    host_autotile_eval_cycles: float
     source: str = field(default="<built-in>", compare=False)
 
     # Derived quantities: every consumer uses these rather than recomputing them.

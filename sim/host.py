@@ -2,14 +2,19 @@
 
 A kernel gets the input arrays and the output arrays (writable views of the DRAM tensors
 named by the HostOp) and its attributes, writes the outputs, and returns
-``(elements, macs)``; the simulator charges
-``elements * target.host_element_cycles + macs * target.host_mac_cycles`` host cycles,
-starting once all previously issued accelerator work is done.
+``(elements, macs)`` or ``(elements, macs, candidates)``; the simulator charges
+``elements * target.host_element_cycles + macs * target.host_mac_cycles + candidates *
+target.host_autotile_eval_cycles`` host cycles, starting once all previously issued
+accelerator work is done.
 
 Requantization everywhere is Gemmini's rule: ``sat(round_half_even(fp32(x) * fp32(scale)))``.
 
 Kinds (attributes in brackets):
 
+* ``autotile`` [candidates]: no data; the vendor library's ``tiled_conv_auto`` searching
+  its tile sizes at run time, on the host, before it issues the convolution: ``candidates``
+  tiles checked against the scratchpad and accumulator (two ``tiled_conv_total_spad_rows``
+  calls each, with integer divisions; :func:`gemforge.backends.gemmini.library.conv_auto_search`).
 * ``copy``: out = in (same element count; reshapes allowed).
 * ``relu``: out = max(in, 0).
 * ``requantize`` [scale, relu=False]: out = sat(rne(in * scale)) to out's dtype.
@@ -36,7 +41,7 @@ import numpy as np
 
 from gemforge.graph_eval_ops import lut
 
-Kernel = Callable[[list[np.ndarray], list[np.ndarray], dict], tuple[int, int]]
+Kernel = Callable[[list[np.ndarray], list[np.ndarray], dict], tuple[int, ...]]  # (elements, macs[, candidates])
 KERNELS: dict[str, Kernel] = {}
 
 
@@ -63,6 +68,13 @@ def saturate(x: np.ndarray, dtype) -> np.ndarray:
 
 def requant(x: np.ndarray, scale: float, dtype) -> np.ndarray:
     return saturate(np.rint(x.astype(np.float32) * np.float32(scale)), dtype)
+
+
+@_kernel("autotile")
+def _autotile(ins, outs, attrs):
+    if ins or outs:
+        raise ValueError("autotile reads and writes no tensors")
+    return 0, 0, int(attrs["candidates"])
 
 
 @_kernel("copy")

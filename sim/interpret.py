@@ -27,7 +27,7 @@ _MVIN = {isa.MVIN: 0, isa.MVIN2: 1, isa.MVIN3: 2}
 
 
 def execute(m: Machine, stream: Stream) -> list[tuple[int, int]]:
-    """Run the stream; returns (elements, macs) per host op, in order."""
+    """Run the stream; returns (elements, macs, auto-tiler candidates) per host op, in order."""
     f = stream.funct
     n = len(f)
     is_comp = (f == isa.COMPUTE_PRELOADED) | (f == isa.COMPUTE_ACCUMULATED)
@@ -38,7 +38,7 @@ def execute(m: Machine, stream: Stream) -> list[tuple[int, int]]:
     info = PairInfo(m, stream, pair_at)
     regions = Regions(m, stream, info.first, _NOOP)
     fl, r1, r2 = stream.lists()
-    host_costs: list[tuple[int, int]] = []
+    host_costs: list[tuple[int, int, int]] = []
     i = 0
     while i < n:
         fi = fl[i]
@@ -254,7 +254,8 @@ def _mvin_conflict(m: Machine, f: int, rs2: int, reads: np.ndarray, writes: np.n
     return 0
 
 
-def run_host(m: Machine, index: int, op) -> tuple[int, int]:
+def run_host(m: Machine, index: int, op) -> tuple[int, int, int]:
+    """Run host kernel ``op``; its cost drivers (elements, macs, auto-tiler candidates)."""
     kernel = KERNELS.get(op.kind)
     if kernel is None:
         raise SimError(f"instruction {index}: host kernel {op.kind!r} is unknown (known: {', '.join(sorted(KERNELS))})")
@@ -262,7 +263,8 @@ def run_host(m: Machine, index: int, op) -> tuple[int, int]:
     try:
         ins = [m.dram.view(by_name[n]).copy() for n in op.inputs]
         outs = [m.dram.view(by_name[n]) for n in op.outputs]
-        return kernel(ins, outs, op.attrs)
+        cost = kernel(ins, outs, op.attrs)
     except (KeyError, ValueError, TypeError, IndexError) as e:
         raise SimError(f"instruction {index}: host {op.kind}({', '.join(op.inputs)}) -> "
                        f"{', '.join(op.outputs)}: {type(e).__name__}: {e}") from None
+    return (cost[0], cost[1], cost[2] if len(cost) > 2 else 0)

@@ -58,7 +58,8 @@ order from earlier instructions only (each unit and each DIM-row block keeps "fr
   delays an execute read of that bank (DMA wins); the execute unit's accumulator writes
   delay a store's reads of that bank.
 * **fence** / host kernel: the host waits until everything issued has completed, then
-  ``host_fence_cycles`` (fence) or the kernel's cost.
+  ``host_fence_cycles`` (fence) or the kernel's cost (``sim/host.py``: per element, per MAC
+  and, for the vendor library's run-time tile search, per candidate tile).
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ class Timing:
         self.events: list[tuple[str, str, float, float]] = []
 
 
-def simulate(stream: Stream, m: Machine, t: Target, host_costs: list[tuple[int, int]], trace: bool) -> Timing:
+def simulate(stream: Stream, m: Machine, t: Target, host_costs: list[tuple[int, int, int]], trace: bool) -> Timing:
     return _Sim(stream, m, t, host_costs, trace).run()
 
 
@@ -290,9 +291,10 @@ class _Sim:
                 if f == isa.FENCE:
                     cost = t.host_fence_cycles
                 else:
-                    elements, macs = self.host_costs[host_k]
+                    elements, macs, candidates = self.host_costs[host_k]
                     host_k += 1
-                    cost = elements * t.host_element_cycles + macs * t.host_mac_cycles
+                    cost = (elements * t.host_element_cycles + macs * t.host_mac_cycles
+                            + candidates * t.host_autotile_eval_cycles)
                 if self.trace:
                     self.events.append(("host", "fence" if f == isa.FENCE else s.host_ops[r1[i]].kind,
                                         self.host_t, self.host_t + cost))

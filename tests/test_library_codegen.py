@@ -17,7 +17,7 @@ from gemforge.target import default
 
 
 def _decoded(program: Program, funct: int):
-    return [isa.decode(x.funct, x.rs1, x.rs2) for x in program.items if x.funct == funct]
+    return [isa.decode(x.funct, x.rs1, x.rs2) for x in program.items if isinstance(x, isa.Insn) and x.funct == funct]
 
 
 def test_matmul_stream_has_one_loop_ws_per_tile_bias_first_output_last():

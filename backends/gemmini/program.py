@@ -10,8 +10,9 @@ what ``gemforge.sim.run`` executes.  It has three parts:
   as a loop so a ResNet-50 program stays small; the simulator expands it and charges
   ``target.host_loop_overhead_cycles`` per iteration) and :class:`HostOp` (a kernel run
   on the CPU with numpy; it starts when all previously issued accelerator work is done,
-  like a fence, and costs ``elements * host_element_cycles + macs * host_mac_cycles``;
-  the kinds are in ``gemforge.sim.host``).
+  like a fence, and costs ``elements * host_element_cycles + macs * host_mac_cycles``
+  (plus ``host_autotile_eval_cycles`` per candidate of the vendor library's run-time tile
+  search, kind ``autotile``); the kinds are in ``gemforge.sim.host``).
 * **DRAM image** (``program.tensors``): named tensors at byte addresses with a shape,
   a numpy dtype name, a role (``input`` given to ``run``, ``output`` returned by it,
   ``constant`` with data stored in the program, ``scratch`` for intermediates) and

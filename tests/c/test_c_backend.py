@@ -105,7 +105,7 @@ def test_library_matmul_matches_simulator_stream(tmp_path, layer):
 def test_library_conv_matches_simulator_stream(tmp_path):
     layer = ConvLayer(1, 17, 17, 20, 40, 3, 3, stride=2, pad=1)
     program, _ = compile_layer(layer, default(), pool=(3, 2, 1))
-    assert any(x.funct == isa.LOOP_CONV_WS for x in program.items)
+    assert any(isinstance(x, isa.Insn) and x.funct == isa.LOOP_CONV_WS for x in program.items)
     text, _ = render_c(program)
     assert "gemmini_loop_conv_ws(" in text
     assert_same_stream(program, tmp_path)

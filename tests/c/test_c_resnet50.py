@@ -26,7 +26,9 @@ def test_the_suite_holds_the_resnet50_layers():
 
 def _round_trip(layer, schedule, tmp_path):
     program, _ = compile_layer(layer, schedule=schedule)
-    assert not any(isinstance(x, HostOp) for x in program.items), "a single layer runs wholly on Gemmini"
+    # (the library's run-time tile search is a host step that computes nothing)
+    assert all(x.kind == "autotile" for x in program.items if isinstance(x, HostOp)), \
+        "a single layer runs wholly on Gemmini"
     # blob=True: the weights go to a binary file beside a small C source (fast to build).
     assert_same_stream(program, tmp_path, blob=True, opt="-O1")
     assert (tmp_path / "prog.bin").stat().st_size > 0

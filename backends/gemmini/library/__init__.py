@@ -18,7 +18,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gemforge.backends.gemmini.library.conv_codegen import ConvOperands, emit_tiled_conv
-from gemforge.backends.gemmini.library.conv_tiling import ConvTiling, check_conv_tiling, conv_auto_tiling
+from gemforge.backends.gemmini.library.conv_tiling import (
+    ConvTiling,
+    check_conv_tiling,
+    conv_auto_search,
+    conv_auto_tiling,
+)
 from gemforge.backends.gemmini.library.matmul_codegen import ACTIVATIONS, MatmulOperands, emit_tiled_matmul
 from gemforge.backends.gemmini.library.matmul_tiling import MatmulTiling, TilingError, check_matmul_tiling, matmul_auto_tiling
 from gemforge.backends.gemmini.library.resadd import emit_resadd, resadd_reference, resadd_scales, resadd_tiling
@@ -30,7 +35,7 @@ from gemforge.target import Target
 
 __all__ = [
     "ConvTiling", "MatmulTiling", "TilingError", "LibraryInfo", "auto_tiling", "compile_layer",
-    "conv_auto_tiling", "matmul_auto_tiling", "check_conv_tiling", "check_matmul_tiling",
+    "conv_auto_tiling", "conv_auto_search", "matmul_auto_tiling", "check_conv_tiling", "check_matmul_tiling",
     "default_output_scale", "random_parameters", "emit_resadd", "resadd_reference", "resadd_scales", "resadd_tiling",
 ]
 
@@ -143,7 +148,9 @@ def _compile_conv(program, layer: ConvLayer, target, tiling, w, b, scale, activa
         raise GemforgeError(f"layer {layer.name}: the library has no grouped conv (groups = {layer.groups})")
     if layer.depthwise and layer.dilation != 1:
         raise GemforgeError(f"layer {layer.name}: the library's depthwise conv has no dilation")
-    tiling = tiling or conv_auto_tiling(layer, target, size, stride, padding, downsample)
+    if tiling is None:  # the auto entry point: the host searches the tiling first, every call
+        tiling, candidates = conv_auto_search(layer, target, size, stride, padding, downsample)
+        program.host("autotile", [], [], candidates=candidates)
     if not isinstance(tiling, ConvTiling):
         raise TilingError(f"layer {layer.name}: a conv needs a ConvTiling, got {type(tiling).__name__}")
     check_conv_tiling(layer, tiling, target, size, stride, padding, downsample)

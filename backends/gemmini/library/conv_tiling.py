@@ -84,12 +84,17 @@ def conv_rows(args: list[int], geom: ConvGeometry, dim: int) -> tuple[int, int]:
     return a_rows + b_rows, c_rows
 
 
-def _auto(full: list[int], geom: ConvGeometry, target: Target, channel_idx: tuple[int, ...], where: str) -> list[int]:
+def _auto(full: list[int], geom: ConvGeometry, target: Target, channel_idx: tuple[int, ...],
+          where: str) -> tuple[list[int], int]:
+    """The library's search: (tile arguments, candidate tiles it checked on the way)."""
     dim = target.dim
     max_spad, max_acc = target.spad_rows // 2, target.acc_rows // 2
     args = list(full)
+    checked = 0
 
     def fits(a: list[int]) -> bool:
+        nonlocal checked
+        checked += 1
         spad, acc = conv_rows(a, geom, dim)
         return spad <= max_spad and acc <= max_acc
 
@@ -127,7 +132,7 @@ def _auto(full: list[int], geom: ConvGeometry, target: Target, channel_idx: tupl
             if cand[i] <= full[i] and fits(cand):
                 args = cand
                 grew = True
-    return args
+    return args, checked
 
 
 def pooled_dims(layer: ConvLayer, pool_size: int, pool_stride: int, pool_padding: int) -> tuple[int, int]:
@@ -163,18 +168,32 @@ def conv_auto_tiling(layer: ConvLayer, target: Target, pool_size: int = 1, pool_
     channel arguments are 1: the library runs one channel per tile. ``downsample=False``:
     a library whose strided-1x1 shortcut is switched off (DOSA's, see calibration.py).
     """
+    return conv_auto_search(layer, target, pool_size, pool_stride, pool_padding, downsample)[0]
+
+
+def conv_auto_search(layer: ConvLayer, target: Target, pool_size: int = 1, pool_stride: int = 0,
+                     pool_padding: int = 0, downsample: bool = True) -> tuple[ConvTiling, int]:
+    """:func:`conv_auto_tiling` and how many candidate tiles the search checks on the way.
+
+    The library searches at run time, on the host, every time ``tiled_conv_auto`` is
+    called: it shrinks the largest argument until the tile fits half the scratchpad and
+    half the accumulator, then grows each argument by one while it still fits, checking
+    every candidate with two ``tiled_conv_total_spad_rows`` calls (each with integer
+    divisions).  A layer with many channels checks about a thousand candidates (c2048 ->
+    624 input channels per tile: 1022), which the FireSim measurements include (issue #4).
+    """
     porows, pocols = pooled_dims(layer, pool_size, pool_stride, pool_padding)
     if layer.depthwise:
         geom = _geometry(layer, pool_size, pool_stride, depthwise=True)
         full = [layer.batch, porows, pocols, 1, layer.kernel_h, layer.kernel_w, 1]
-        args = _auto(full, geom, target, channel_idx=(_POCHS,), where=f"layer {layer.name}")
+        args, checked = _auto(full, geom, target, channel_idx=(_POCHS,), where=f"layer {layer.name}")
     elif layer.groups == 1:
         geom = _geometry(layer, pool_size, pool_stride, depthwise=False, downsample=downsample)
         full = [layer.batch, porows, pocols, layer.out_c, layer.kernel_h, layer.kernel_w, layer.in_c]
-        args = _auto(full, geom, target, channel_idx=(_POCHS, _KCHS), where=f"layer {layer.name}")
+        args, checked = _auto(full, geom, target, channel_idx=(_POCHS, _KCHS), where=f"layer {layer.name}")
     else:
         raise TilingError(f"layer {layer.name}: the library has no grouped conv (groups = {layer.groups}, not depthwise)")
-    return ConvTiling(*args)
+    return ConvTiling(*args), checked
 
 
 def check_conv_tiling(layer: ConvLayer, tiling: ConvTiling, target: Target, pool_size: int = 1, pool_stride: int = 0, pool_padding: int = 0,
