@@ -27,12 +27,15 @@ from gemforge.target import load
 
 
 def print_table(results, summary) -> None:
-    print(f"{'line':>4} {'run':<10} {'layer':<34} {'tiling':<22} {'ok':<3} {'tiles':>6} {'measured':>12} {'simulated':>12} {'APE':>7}")
+    # search: candidate tiles tiled_conv_auto checks at run time (host_autotile_eval_cycles each)
+    print(f"{'line':>4} {'run':<10} {'layer':<34} {'tiling':<22} {'ok':<3} {'tiles':>6} {'search':>6} "
+          f"{'measured':>12} {'simulated':>12} {'APE':>7}")
     for r in results:
         pred = f"{r.predicted:12.0f}" if r.predicted is not None else f"{'-':>12}"
         ape = f"{100 * r.ape:6.1f}%" if r.ape is not None else f"{'-':>7}"
+        search = "-" if r.search is None else r.search
         print(f"{r.line:>4} {r.run[:10]:<10} {r.layer:<34} {r.tiling:<22} {'yes' if r.tiling_exact else 'NO':<3} "
-              f"{r.tiles:>6} {r.measured:12.0f} {pred} {ape}")
+              f"{r.tiles:>6} {search:>6} {r.measured:12.0f} {pred} {ape}")
     # Group failures by their reason (the message's last clause), not by instruction fields.
     reasons = [r.error.rsplit(": ", 1)[-1] for r in results if r.error]
     for reason in sorted(set(reasons)):

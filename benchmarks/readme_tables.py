@@ -42,7 +42,7 @@ def layers_section(data: dict) -> list[str]:
     if slow:
         out += ["", "Layers still slower than the library: " + ", ".join(
             f"{r['name']} ({r['speedup']:.2f}x, {r.get('limit') or '?'}-bound)" for r in slow) + "."]
-    return out
+    return out + ["", LIBRARY_SEARCH]
 
 
 def models_section(data: dict) -> list[str]:
@@ -69,8 +69,14 @@ def models_section(data: dict) -> list[str]:
         out.append(f"| {r['model']} | {b['accelerator_nodes']} / {b['host_nodes']} | {b['compile_seconds']:.1f} | "
                    f"{b['simulate_seconds']:.1f} | {b['total_cycles']:,} | {share} | {lib_cycles} | {speed} | {check} |")
     return out + ["", "Host share: the part of the bnb cycles spent in host kernels, the ops gemforge keeps on the "
-                  "CPU (batch norms it cannot fold, LRN, concats and other copies, the exact int8 adds below)."] \
-        + resadd_table(data)
+                  "CPU (batch norms it cannot fold, LRN, concats and other copies, the exact int8 adds below). "
+                  + LIBRARY_SEARCH] + resadd_table(data)
+
+
+# The library columns of both tables above and of the layers table include it.
+LIBRARY_SEARCH = ("The library's cycles include what `tiled_conv_auto` does on every call before it issues anything: "
+                  "search its tile sizes on the host (`host_autotile_eval_cycles` per candidate tile, calibrated "
+                  "against FireSim below); gemforge's programs have their tiles from compile time.")
 
 
 def resadd_table(data: dict) -> list[str]:

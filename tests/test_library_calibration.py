@@ -135,6 +135,25 @@ def test_measured_build_memories_change_placement_not_tiling(tmp_path):
     assert big.predicted < small.predicted
 
 
+def test_a_conv_row_reports_and_pays_the_run_time_tile_search(tmp_path):
+    """The measured auto call includes tiled_conv_auto's tile search on the host: each row
+    reports how many candidates it checks, and the prediction pays them at the target's rate."""
+    from dataclasses import replace
+
+    from gemforge.backends.gemmini.library import conv_auto_search
+    from gemforge.backends.gemmini.library.calibration import evaluate
+
+    f = tmp_path / "s.csv"
+    f.write_text(HEADER + "a,1,256,256,4,4,3,3,1,1,3_3_4_4_125_112_1,1000\n"
+                 + "a,1,64,64,64,1,1,1,1,1,x,1000\n")
+    rows = load_rows(f)
+    free, paid = (evaluate(rows, replace(default(), host_autotile_eval_cycles=c), bias=False) for c in (0.0, 100.0))
+    candidates = conv_auto_search(rows[0].layer, default(), downsample=False)[1]
+    assert free[0].search == paid[0].search == candidates > 1
+    assert paid[0].predicted - free[0].predicted == pytest.approx(100 * candidates, abs=1)
+    assert free[1].search is None and paid[1].predicted == free[1].predicted  # a matmul: not counted
+
+
 def test_a_row_that_fails_to_compile_or_simulate_is_reported_not_raised(monkeypatch):
     from gemforge import sim
     from gemforge.backends.gemmini.library import calibration as cal

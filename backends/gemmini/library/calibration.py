@@ -63,7 +63,7 @@ from typing import Callable
 import numpy as np
 
 from gemforge.backends.gemmini import isa
-from gemforge.backends.gemmini.library import auto_tiling, compile_layer
+from gemforge.backends.gemmini.library import auto_tiling, compile_layer, conv_auto_search
 from gemforge.backends.gemmini.library.firesim import FiresimRow
 from gemforge.backends.gemmini.program import Program
 from gemforge.errors import GemforgeError
@@ -87,6 +87,7 @@ class RowResult:
     predicted: float | None
     ape: float | None
     error: str | None = None
+    search: int | None = None  # candidate tiles the library's run-time tile search checks (convs)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -240,8 +241,9 @@ def evaluate(rows: list[FiresimRow], target: Target, seed: int = 0, max_tiles: i
         cycles, tiles, error = cache[row.layer]
         ape = abs(cycles - row.measured_cycles) / row.measured_cycles if cycles is not None else None
         s = tiling_string(tiling, target)
+        search = None if is_matmul(row) else conv_auto_search(row.layer, target, downsample=False)[1]
         out.append(RowResult(row.line, row.run, row.layer.name, row.layer.macs, s, row.auto_tiling,
-                             s == row.auto_tiling, tiles, row.measured_cycles, cycles, ape, error))
+                             s == row.auto_tiling, tiles, row.measured_cycles, cycles, ape, error, search))
     return out
 
 
