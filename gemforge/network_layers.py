@@ -139,7 +139,7 @@ def emit_library(program: Program, op: Operation, prefix: str, inputs: list[Tens
     """Emit ``op`` as the vendor library would (auto tiling) into ``program`` (no IR
     stages to dump: the library builds instructions directly)."""
     from gemforge.backends.gemmini.library import ConvOperands, MatmulOperands, emit_tiled_conv, emit_tiled_matmul
-    from gemforge.backends.gemmini.library import conv_auto_search, matmul_auto_tiling
+    from gemforge.backends.gemmini.library import matmul_auto_tiling, searched_conv_tiling
     from gemforge.layers import ConvLayer, MatmulLayer
 
     if op.residual is not None:
@@ -179,7 +179,6 @@ def emit_library(program: Program, op: Operation, prefix: str, inputs: list[Tens
         raise LayerError("the library's depthwise conv has no dilation")
     w_dram = np.ascontiguousarray(w[:, :, 0, :].transpose(2, 0, 1)) if layer.depthwise else w
     weights = program.add_tensor(f"{prefix}.weights", w_dram.shape, "int8", "constant", w_dram)
-    tiling, candidates = conv_auto_search(layer, target)
-    program.host("autotile", [], [], candidates=candidates)  # tiled_conv_auto searches at run time
+    tiling = searched_conv_tiling(program, layer, target)
     emit_tiled_conv(program, target, layer, ConvOperands(input=inputs[0], weights=weights, output=output, bias=bias),
                     tiling, activation=act, output_scale=op.output_scale)

@@ -26,7 +26,7 @@ _NOOP = {isa.FLUSH, isa.FENCE, isa.COUNTER, isa.LOOP_WS, isa.LOOP_CONV_WS,
 _MVIN = {isa.MVIN: 0, isa.MVIN2: 1, isa.MVIN3: 2}
 
 
-def execute(m: Machine, stream: Stream) -> list[tuple[int, int]]:
+def execute(m: Machine, stream: Stream) -> list[tuple[int, int, int]]:
     """Run the stream; returns (elements, macs, auto-tiler candidates) per host op, in order."""
     f = stream.funct
     n = len(f)

@@ -35,7 +35,7 @@ from gemforge.target import Target
 
 __all__ = [
     "ConvTiling", "MatmulTiling", "TilingError", "LibraryInfo", "auto_tiling", "compile_layer",
-    "conv_auto_tiling", "conv_auto_search", "matmul_auto_tiling", "check_conv_tiling", "check_matmul_tiling",
+    "conv_auto_tiling", "conv_auto_search", "searched_conv_tiling", "matmul_auto_tiling", "check_conv_tiling", "check_matmul_tiling",
     "default_output_scale", "random_parameters", "emit_resadd", "resadd_reference", "resadd_scales", "resadd_tiling",
 ]
 
@@ -95,6 +95,17 @@ def auto_tiling(layer: Layer, target: Target, downsample: bool = True) -> Matmul
     return conv_auto_tiling(layer, target, downsample=downsample)
 
 
+def searched_conv_tiling(program: Program, layer: ConvLayer, target: Target, pool: tuple[int, int, int] = (1, 0, 0),
+                         downsample: bool = True) -> ConvTiling:
+    """The tiling of the auto entry point, ``tiled_conv_auto``, after the host step that
+    stands for its run-time search (``autotile``: the candidates the search checks on every
+    call, which the simulator charges ``host_autotile_eval_cycles`` each)."""
+    size, stride, padding = pool
+    tiling, candidates = conv_auto_search(layer, target, size, stride, padding, downsample)
+    program.host("autotile", [], [], candidates=candidates)
+    return tiling
+
+
 def compile_layer(layer: Layer, target: Target, tiling: MatmulTiling | ConvTiling | None = None, *,
                   weights: np.ndarray | None = None, bias: np.ndarray | bool | None = True,
                   output_scale: float | None = None, activation: str = "none", seed: int = 0,
@@ -148,9 +159,7 @@ def _compile_conv(program, layer: ConvLayer, target, tiling, w, b, scale, activa
         raise GemforgeError(f"layer {layer.name}: the library has no grouped conv (groups = {layer.groups})")
     if layer.depthwise and layer.dilation != 1:
         raise GemforgeError(f"layer {layer.name}: the library's depthwise conv has no dilation")
-    if tiling is None:  # the auto entry point: the host searches the tiling first, every call
-        tiling, candidates = conv_auto_search(layer, target, size, stride, padding, downsample)
-        program.host("autotile", [], [], candidates=candidates)
+    tiling = tiling or searched_conv_tiling(program, layer, target, pool, downsample)
     if not isinstance(tiling, ConvTiling):
         raise TilingError(f"layer {layer.name}: a conv needs a ConvTiling, got {type(tiling).__name__}")
     check_conv_tiling(layer, tiling, target, size, stride, padding, downsample)

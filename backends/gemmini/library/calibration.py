@@ -222,8 +222,10 @@ def evaluate(rows: list[FiresimRow], target: Target, seed: int = 0, max_tiles: i
     :data:`MEASURED_BUILD`; ``{}`` simulates ``target`` as it is). The library tiles and
     compiles for ``target``; only the simulated hardware has the build. See the module doc."""
     hardware = replace(target, **(MEASURED_BUILD if build is None else build))
-    tilings = [auto_tiling(row.layer, target, downsample=False) for row in rows]
     todo = list(dict.fromkeys(row.layer for row in rows))
+    # Each layer's auto tiling and, for a conv, the candidates its run-time search checks.
+    searched = {lay: (auto_tiling(lay, target, downsample=False), None) if isinstance(lay, MatmulLayer)
+                else conv_auto_search(lay, target, downsample=False) for lay in todo}
     cache: dict = {}
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
@@ -238,11 +240,10 @@ def evaluate(rows: list[FiresimRow], target: Target, seed: int = 0, max_tiles: i
             if progress:
                 progress(f"simulated {lay.name}: {cache[lay][0]} cycles")
     out = []
-    for row, tiling in zip(rows, tilings):
-        cycles, tiles, error = cache[row.layer]
+    for row in rows:
+        (tiling, search), (cycles, tiles, error) = searched[row.layer], cache[row.layer]
         ape = abs(cycles - row.measured_cycles) / row.measured_cycles if cycles is not None else None
         s = tiling_string(tiling, target)
-        search = None if is_matmul(row) else conv_auto_search(row.layer, target, downsample=False)[1]
         out.append(RowResult(row.line, row.run, row.layer.name, row.layer.macs, s, row.auto_tiling,
                              s == row.auto_tiling, tiles, row.measured_cycles, cycles, ape, error, search))
     return out
